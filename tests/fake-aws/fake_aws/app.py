@@ -1,0 +1,142 @@
+"""The WSGI middleware around moto's server app.
+
+Order of work for one signed AWS call: identify it (account, service,
+operation), decide faults, log it, sleep the injected latency, then answer:
+an injected fault, the CBOR bridge (CloudWatch), or moto itself with the
+account pinned through `x-moto-account-id`. `/_fake/*` are our control
+endpoints; `/moto-api/*` and unsigned requests (moto calling itself) go
+straight to moto.
+"""
+
+import json
+import socket
+import sys
+import time
+import traceback
+import urllib.parse
+
+from . import awserrors
+from .calllog import CallLog
+from .cbor_bridge import CborBridge, call_wsgi
+from .faults import Faults, FaultSpecError
+from .identify import identify, read_body
+
+
+def configure_moto():
+    # Without this, Lambda Invoke tries to start a Docker container. It is the
+    # in-process form of `POST /moto-api/config {"lambda": {"use_docker": false}}`
+    # and must run before the first Lambda call picks a backend.
+    from moto.core.config import default_user_config
+
+    default_user_config["lambda"] = {"use_docker": False}
+
+
+class FakeAws:
+    def __init__(self):
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        configure_moto()
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.calls = CallLog()
+        self.faults = Faults()
+        self.bridge = CborBridge(self.moto)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_fake/"):
+            return self._control(environ, start_response, path)
+        if path.startswith("/moto-api") or "HTTP_AUTHORIZATION" not in environ:
+            return self.moto(environ, start_response)
+
+        body = read_body(environ)
+        req = identify(environ, body)
+        latency, fault = self.faults.decide(req)
+        self.calls.record(req.account, req.service, req.operation, req.write, fault)
+        if latency:
+            time.sleep(latency)
+        # moto picks the account from this header (it outranks the access key).
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = req.account
+
+        if fault == "drop":
+            return self._drop(environ)
+        if fault:
+            err = {
+                "throttle": awserrors.throttle,
+                "error500": awserrors.internal,
+                "iam_propagation": lambda _service: awserrors.role_not_assumable(),
+            }[fault](req.service)
+            return _send(start_response, *awserrors.render(req.protocol, req.service, err))
+
+        if req.protocol == "cbor":
+            try:
+                return _send(start_response, *self.bridge.handle(environ, body, req))
+            except Exception as exc:  # noqa: BLE001 - answer, don't crash the server
+                return self._broken(start_response, req, exc)
+        try:
+            status, headers, out = call_wsgi(self.moto, environ)
+        except Exception as exc:  # noqa: BLE001 - moto raises for unimplemented operations
+            return self._broken(start_response, req, exc)
+        return _send(start_response, status, headers, out)
+
+    def _broken(self, start_response, req, exc):
+        traceback.print_exc(file=sys.stderr)
+        detail = f"{type(exc).__name__}: {exc}"
+        err = awserrors.not_implemented(req.service, req.operation, detail)
+        return _send(start_response, *awserrors.render(req.protocol, req.service, err))
+
+    @staticmethod
+    def _drop(environ):
+        # Close the socket without a response; the SDK must see an IO error
+        # (dispatch failure). Raising ConnectionAbortedError makes werkzeug
+        # treat it as a dropped connection instead of answering 500.
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        raise ConnectionAbortedError("fake-aws: injected drop")
+
+    # --- /_fake control endpoints --------------------------------------------
+
+    def _control(self, environ, start_response, path):
+        method = environ.get("REQUEST_METHOD", "GET")
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        account = query.get("account", [None])[0]
+        if path == "/_fake/health" and method == "GET":
+            return _text(start_response, "200 OK", "ok")
+        if path == "/_fake/calls" and method == "GET":
+            return _json(start_response, "200 OK", self.calls.calls(account))
+        if path == "/_fake/calls" and method == "DELETE":
+            self.calls.reset(account)
+            return _json(start_response, "200 OK", {"reset": account or "all"})
+        if path == "/_fake/faults" and method == "POST":
+            try:
+                spec = json.loads(read_body(environ) or b"null")
+                self.faults.install(spec)
+            except (ValueError, FaultSpecError) as exc:
+                return _text(start_response, "400 Bad Request", f"fake-aws: bad fault spec: {exc}")
+            return _json(start_response, "200 OK", {"installed": spec["account"]})
+        if path == "/_fake/faults" and method == "DELETE":
+            self.faults.clear(account)
+            return _json(start_response, "200 OK", {"cleared": account or "all"})
+        return _text(start_response, "404 Not Found",
+                     f"fake-aws: no control endpoint {method} {path}; "
+                     "try GET /_fake/health, GET|DELETE /_fake/calls, POST|DELETE /_fake/faults")
+
+
+def _send(start_response, status, headers, body):
+    start_response(status, headers)
+    return [body]
+
+
+def _text(start_response, status, text):
+    body = (text + "\n").encode()
+    return _send(start_response, status,
+                 [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))], body)
+
+
+def _json(start_response, status, doc):
+    body = json.dumps(doc).encode()
+    return _send(start_response, status,
+                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)

@@ -1,3 +1,7 @@
-fn main() {
-    println!("relayctl: see --help");
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    relayctl::cli::run(relayctl::cli::Cli::parse())
 }

@@ -1,0 +1,181 @@
+//! AWS clients for one stack, built once from the standard aws-config chain,
+//! plus the error type every resource module maps SDK errors into.
+
+use std::fmt;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// Where to talk to AWS; all optional, the standard chain fills the rest.
+#[derive(Debug, Clone, Default)]
+pub struct Connection {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// One client per service, plus the account and region every ARN is made of.
+#[derive(Clone)]
+pub struct Clients {
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub account: String,
+    pub region: String,
+}
+
+impl Clients {
+    /// Loads credentials and region (flag, then stack.yaml, then the chain)
+    /// and asks STS who we are: every ARN relayctl compares is built from it.
+    pub async fn connect(
+        conn: &Connection,
+        stack_region: Option<&str>,
+    ) -> Result<Clients, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &conn.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = conn.region.as_deref().or(stack_region) {
+            loader = loader.region(Region::new(region.to_string()));
+        }
+        if let Some(url) = &conn.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(AwsError::NoRegion)?;
+        let sts = aws_sdk_sts::Client::new(&config);
+        let identity = sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::call("account", "sts", "GetCallerIdentity", e))?;
+        let account = identity.account().unwrap_or_default().to_string();
+        Ok(Clients {
+            iam: aws_sdk_iam::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            account,
+            region,
+        })
+    }
+}
+
+/// A failed AWS call, or a resource relayctl refuses to touch.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("no AWS region: set `region:` in stack.yaml, pass --region, or export AWS_REGION")]
+    NoRegion,
+    #[error("{kind} {name}: {operation} failed: {detail}")]
+    Call {
+        kind: &'static str,
+        name: String,
+        operation: &'static str,
+        /// The service's error code (`ResourceConflictException`), when AWS answered.
+        code: Option<String>,
+        detail: String,
+    },
+    #[error(
+        "{kind} {name} exists but is not owned by this stack (tag relayctl:stack={expected} missing{found}); relayctl leaves it untouched. Rename the stack, or delete or tag that {kind} yourself"
+    )]
+    Foreign {
+        kind: &'static str,
+        name: String,
+        expected: String,
+        found: ForeignOwner,
+    },
+    #[error("{kind} {name}: {message}")]
+    Wait {
+        kind: &'static str,
+        name: String,
+        message: String,
+    },
+}
+
+/// Who owns a foreign resource, for the error message.
+#[derive(Debug, Clone)]
+pub struct ForeignOwner(pub Option<String>);
+
+impl fmt::Display for ForeignOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(other) => write!(f, "; it belongs to stack {other}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl AwsError {
+    /// Maps an SDK error, keeping the service's code and message: the 1.x
+    /// SDK's own Display is just "service error".
+    pub fn call<E, R>(
+        kind: &'static str,
+        name: impl Into<String>,
+        operation: &'static str,
+        err: SdkError<E, R>,
+    ) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: fmt::Debug,
+    {
+        let (code, detail) = match err.as_service_error() {
+            Some(service) => {
+                let code = service.code().map(str::to_string);
+                let detail = match (service.code(), service.message()) {
+                    (Some(c), Some(m)) => format!("{c}: {m}"),
+                    (Some(c), None) => c.to_string(),
+                    (None, Some(m)) => m.to_string(),
+                    (None, None) => DisplayErrorContext(&err).to_string(),
+                };
+                (code, detail)
+            }
+            None => (None, DisplayErrorContext(&err).to_string()),
+        };
+        AwsError::Call {
+            kind,
+            name: name.into(),
+            operation,
+            code,
+            detail,
+        }
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            AwsError::Call { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn detail(&self) -> &str {
+        match self {
+            AwsError::Call { detail, .. } => detail,
+            _ => "",
+        }
+    }
+}
+
+/// The error code of a failed SDK call, if AWS answered at all.
+pub fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
+    err.as_service_error().and_then(|e| e.code())
+}
+
+/// ARNs are all derived, never looked up: names are deterministic.
+impl Clients {
+    pub fn arn(&self, service: &str, resource: &str) -> String {
+        format!(
+            "arn:aws:{service}:{}:{}:{resource}",
+            self.region, self.account
+        )
+    }
+
+    pub fn global_arn(&self, service: &str, resource: &str) -> String {
+        format!("arn:aws:{service}::{}:{resource}", self.account)
+    }
+}

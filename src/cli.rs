@@ -1,0 +1,378 @@
+//! The command line: arguments (clap) and the one function main calls.
+//! Results go to stdout, progress and errors to stderr.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::apply::{self, Reporter};
+use crate::aws::{AwsError, Clients, Connection};
+use crate::config::{ConfigError, Stack};
+use crate::package::{self, Package, PackageError};
+use crate::plan::{Action, Change};
+use crate::resources::Ctx;
+use crate::secret::Secret;
+use crate::{converge, live, status};
+
+const ABOUT: &str =
+    "Wire an AWS CloudWatch alarm to Slack: alarm -> SNS -> Lambda -> Slack, from one stack.yaml";
+
+const LONG_ABOUT: &str = "\
+relayctl builds, checks and removes the whole chain that posts
+\"<alarm> state is now ALARM: <reason>\" to a Slack channel when an EC2
+instance's CPU crosses a threshold:
+
+  CloudWatch alarm -> SNS topic -> Lambda (Rust, handler/) -> Slack webhook
+
+Everything is described by stack.yaml; AWS itself is the state (no local
+state file). Resources are named after the stack and carry the tag
+relayctl:stack=<name>; relayctl never touches a resource without it.
+
+Typical use:
+  export SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...
+  relayctl plan        # what would change, nothing written
+  relayctl up          # build the handler and converge AWS to the file
+  relayctl status      # the live chain, drift, the alarm's state
+  relayctl down        # remove everything the stack owns
+
+Credentials and region come from the standard AWS chain (AWS_PROFILE,
+AWS_REGION, ~/.aws/config, ...), never from stack.yaml. AWS_ENDPOINT_URL or
+--endpoint-url points relayctl at a local fake AWS.";
+
+#[derive(Debug, Parser)]
+#[command(name = "relayctl", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The stack file.
+    #[arg(
+        short = 'f',
+        long = "file",
+        global = true,
+        default_value = "stack.yaml",
+        value_name = "PATH"
+    )]
+    pub file: PathBuf,
+    /// AWS profile from ~/.aws/config (default: AWS_PROFILE, else "default").
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region; overrides stack.yaml's `region:` and AWS_REGION.
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send every AWS call here instead (default: AWS_ENDPOINT_URL), e.g. a local fake.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// More logging on stderr (-v: AWS waits and retries, -vv: every call).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Result format on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what `up` would create, update, replace or delete, attribute by
+    /// attribute. Reads AWS, writes nothing. Builds the handler to compare its code.
+    Plan {
+        /// Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        #[command(flatten)]
+        package: PackageArgs,
+    },
+    /// Build the handler and converge AWS to stack.yaml. A second `up` with
+    /// nothing changed makes no write call.
+    Up {
+        #[command(flatten)]
+        package: PackageArgs,
+    },
+    /// Delete everything this stack owns, in reverse dependency order.
+    /// Resources without this stack's tag are never touched. Safe to repeat.
+    Down,
+    /// Show the live chain: each resource present, missing or drifted, the
+    /// alarms' state and the function's state. Reads only.
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Use this prebuilt Lambda zip (one `bootstrap` entry) instead of building handler/.
+    #[arg(long, value_name = "PATH")]
+    pub zip: Option<PathBuf>,
+}
+
+/// Everything that can stop a command, each with its own fix in its message.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Apply(#[from] apply::ApplyError),
+    #[error("{} resource(s) named like this stack's are not owned by it; nothing was changed:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Foreign(Vec<AwsError>),
+}
+
+/// Parses nothing: main has done that. Runs one command and maps the outcome
+/// to the exit code (0 ok, 1 error, 2 changes pending with --detailed-exitcode).
+pub fn run(cli: Cli) -> ExitCode {
+    init_logging(cli.global.verbose);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime starts");
+    match runtime.block_on(dispatch(&cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let filter = match verbose {
+        0 => "warn",
+        1 => "relayctl=info,warn",
+        2 => "relayctl=debug,info",
+        _ => "debug",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RELAYCTL_LOG")
+                .unwrap_or_else(|_| filter.into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+async fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
+    let g = &cli.global;
+    // Everything local is checked before the first AWS call.
+    let stack = Stack::load(&g.file)?;
+    let conn = Connection {
+        profile: g.profile.clone(),
+        region: g.region.clone(),
+        endpoint_url: g.endpoint_url.clone(),
+    };
+    match &cli.command {
+        Command::Plan {
+            detailed_exitcode,
+            package,
+        } => {
+            let webhook = optional_webhook(&stack);
+            let package = load_package(&stack, package)?;
+            let ctx = connect(&conn, stack, webhook, Some(package)).await?;
+            let mut live = live::read_all(&ctx).await?;
+            refuse_foreign(&mut live)?;
+            let plan = converge::up(&ctx, &live);
+            print(g.output, plan.render_text(), plan.render_json());
+            Ok(if *detailed_exitcode && plan.has_changes() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Up { package } => {
+            let webhook = Secret::new(stack.webhook_url()?);
+            let package = load_package(&stack, package)?;
+            let ctx = connect(&conn, stack, Some(webhook), Some(package)).await?;
+            let mut live = live::read_all(&ctx).await?;
+            refuse_foreign(&mut live)?;
+            let plan = converge::up(&ctx, &live);
+            if !plan.has_changes() {
+                print(g.output, plan.render_text(), plan.render_json());
+                return Ok(ExitCode::SUCCESS);
+            }
+            if g.output == Output::Text {
+                print!("{}", plan.render_text());
+            }
+            let applied = apply::apply(&ctx, &plan, &Progress).await?;
+            print(
+                g.output,
+                format!("Applied {applied} change(s) to stack {}.\n", plan.stack),
+                plan.render_json(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Down => {
+            let ctx = connect(&conn, stack, None, None).await?;
+            let live = live::read_all(&ctx).await?;
+            for f in &live.foreign {
+                eprintln!("warning: {f}");
+            }
+            let plan = converge::down(&ctx, &live);
+            if !plan.has_changes() {
+                print(
+                    g.output,
+                    format!(
+                        "Nothing to delete: stack {} owns no resources here.\n",
+                        plan.stack
+                    ),
+                    plan.render_json(),
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            if g.output == Output::Text {
+                print!("{}", plan.render_text());
+            }
+            let applied = apply::apply(&ctx, &plan, &Progress).await?;
+            print(
+                g.output,
+                format!("Deleted {applied} resource(s) of stack {}.\n", plan.stack),
+                plan.render_json(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status => {
+            // The webhook is compared only when it is set here; the code not at all.
+            let webhook = optional_webhook(&stack);
+            let ctx = connect(&conn, stack, webhook, None).await?;
+            let live = live::read_all(&ctx).await?;
+            let plan = converge::up(&ctx, &live);
+            let report = status::build(&plan, &live);
+            let json = serde_json::to_string_pretty(&report).expect("status serializes");
+            print(g.output, report.render_text(), json);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn optional_webhook(stack: &Stack) -> Option<Secret> {
+    stack.webhook_url().ok().map(Secret::new)
+}
+
+fn refuse_foreign(live: &mut live::LiveState) -> Result<(), Error> {
+    if live.foreign.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Foreign(std::mem::take(&mut live.foreign)))
+}
+
+async fn connect(
+    conn: &Connection,
+    stack: Stack,
+    webhook: Option<Secret>,
+    package: Option<Package>,
+) -> Result<Ctx, Error> {
+    let clients = Clients::connect(conn, stack.region.as_deref()).await?;
+    Ok(Ctx {
+        clients,
+        stack,
+        webhook,
+        package,
+    })
+}
+
+fn load_package(stack: &Stack, args: &PackageArgs) -> Result<Package, Error> {
+    let package = match &args.zip {
+        Some(path) => package::from_zip_file(path)?,
+        None => {
+            eprintln!(
+                "building handler {} for Lambda ({}) ...",
+                stack.handler.path.display(),
+                stack.handler.architecture.as_str()
+            );
+            package::build_package(stack, &target_dir(&stack.handler.path))?
+        }
+    };
+    eprintln!(
+        "handler package: {} bytes, sha256 {}",
+        package.zip.len(),
+        package.sha256
+    );
+    Ok(package)
+}
+
+/// One target dir per workspace: the handler usually lives in relayctl's own
+/// workspace, whose `target/` already holds its dependencies.
+fn target_dir(handler: &Path) -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let mut dir = handler.to_path_buf();
+    while let Some(parent) = dir.parent() {
+        let manifest = parent.join("Cargo.toml");
+        if std::fs::read_to_string(&manifest).is_ok_and(|t| t.contains("[workspace]")) {
+            return parent.join("target");
+        }
+        dir = parent.to_path_buf();
+    }
+    handler.join("target")
+}
+
+fn print(output: Output, text: String, json: String) {
+    match output {
+        Output::Text => print!("{text}"),
+        Output::Json => println!("{json}"),
+    }
+}
+
+/// Progress lines on stderr: one when a change starts (so a long wait is
+/// visible), one when it ends.
+struct Progress;
+
+impl Reporter for Progress {
+    fn started(&self, c: &Change) {
+        eprintln!("  {} {} {} ...", verb_ing(c.action), c.kind.label(), c.name);
+    }
+
+    fn finished(&self, c: &Change, elapsed: Duration, error: Option<&AwsError>) {
+        let mark = if std::io::stderr().is_terminal() {
+            ("\u{2713}", "\u{2717}")
+        } else {
+            ("ok", "FAILED")
+        };
+        match error {
+            None => eprintln!(
+                "  {} {} {} {} ({:.1}s)",
+                mark.0,
+                verb_ed(c.action),
+                c.kind.label(),
+                c.name,
+                elapsed.as_secs_f64()
+            ),
+            Some(e) => eprintln!("  {} {} {}: {e}", mark.1, c.kind.label(), c.name),
+        }
+    }
+}
+
+fn verb_ing(a: Action) -> &'static str {
+    match a {
+        Action::Create => "creating",
+        Action::Update => "updating",
+        Action::Replace => "replacing",
+        Action::Delete => "deleting",
+        Action::NoOp => "checking",
+    }
+}
+
+fn verb_ed(a: Action) -> &'static str {
+    match a {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Replace => "replaced",
+        Action::Delete => "deleted",
+        Action::NoOp => "checked",
+    }
+}

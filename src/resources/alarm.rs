@@ -1,0 +1,461 @@
+//! CloudWatch metric alarms `{stack}-{alarm}`: one per `alarms:` entry, on
+//! the instance's metric, acting on the topic (route sns) or the function
+//! (route direct). Depend on the topic or function. Owned by tag.
+//! An owned alarm under the stack's prefix that the file no longer lists is
+//! deleted; a foreign alarm under the prefix is not ours to see.
+
+use futures::{StreamExt, TryStreamExt, stream};
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
+
+use super::{Ctx, Op as AnyOp, TagDiff, Tags, check_owner, diff_tags, is_owned, render_tags};
+use crate::aws::AwsError;
+use crate::config::{Alarm, Route};
+use crate::plan::{Action, Attr, Change, Kind, compare};
+
+const KIND: &str = "cloudwatch alarm";
+/// Reads of per-alarm tags in flight at once: enough for a 500-alarm fleet,
+/// few enough not to be throttled.
+const TAG_READS_AT_ONCE: usize = 8;
+/// DeleteAlarms takes at most 100 names a call.
+const DELETE_BATCH: usize = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub metric: String,
+    pub namespace: String,
+    pub statistic: String,
+    pub period_s: i32,
+    pub evaluation_periods: i32,
+    pub threshold: f64,
+    pub comparison: String,
+    /// Sorted `Name=Value` pairs.
+    pub dimensions: Vec<String>,
+    /// Sorted, as AWS treats them as sets.
+    pub alarm_actions: Vec<String>,
+    pub ok_actions: Vec<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub name: String,
+    pub spec: Spec,
+    pub tags: Tags,
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub state_updated: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub name: String,
+    pub instance_id: String,
+    pub spec: Spec,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// `spec`: the alarm itself changes (PutMetricAlarm); false for a
+    /// tags-only update, which must not rewrite the alarm.
+    Put {
+        want: Box<Desired>,
+        create: bool,
+        spec: bool,
+        tags: Option<TagDiff>,
+    },
+    Delete {
+        name: String,
+    },
+}
+
+pub fn desired(ctx: &Ctx) -> Vec<Desired> {
+    ctx.stack
+        .alarms
+        .iter()
+        .map(|a| desired_one(ctx, a))
+        .collect()
+}
+
+fn desired_one(ctx: &Ctx, a: &Alarm) -> Desired {
+    let target = match ctx.stack.route {
+        Route::Sns => ctx.topic_arn(),
+        Route::Direct => ctx.function_arn(),
+    };
+    let ok_actions = if a.notify_ok {
+        vec![target.clone()]
+    } else {
+        Vec::new()
+    };
+    Desired {
+        name: ctx.stack.alarm_name(a),
+        instance_id: a.instance_id.clone(),
+        spec: Spec {
+            metric: a.metric.clone(),
+            namespace: a.namespace.clone(),
+            statistic: a.statistic.clone(),
+            period_s: a.period_s,
+            evaluation_periods: a.evaluation_periods,
+            threshold: a.threshold,
+            comparison: a.comparison.as_str().to_string(),
+            dimensions: vec![format!("InstanceId={}", a.instance_id)],
+            alarm_actions: vec![target],
+            ok_actions,
+            description: Some(format!(
+                "relayctl stack {}: {} {} {} on {}",
+                ctx.stack.name,
+                a.metric,
+                a.comparison.as_str(),
+                a.threshold,
+                a.instance_id
+            )),
+        },
+        tags: ctx.tags(),
+    }
+}
+
+/// Every owned alarm under the stack's prefix. A wanted name that exists
+/// without our tag comes back in the second list, as a Foreign error.
+pub async fn read(ctx: &Ctx) -> Result<(Vec<Live>, Vec<AwsError>), AwsError> {
+    let prefix = format!("{}-", ctx.stack.name);
+    let wanted: Vec<String> = ctx
+        .stack
+        .alarms
+        .iter()
+        .map(|a| ctx.stack.alarm_name(a))
+        .collect();
+    let found = describe_by_prefix(ctx, &prefix).await?;
+    let tagged: Vec<(MetricAlarm, Tags)> = stream::iter(found)
+        .map(|alarm| async move {
+            let tags = find_tags(ctx, &alarm).await?;
+            Ok::<_, AwsError>((alarm, tags))
+        })
+        .buffered(TAG_READS_AT_ONCE)
+        .try_collect()
+        .await?;
+    let mut live = Vec::new();
+    let mut foreign = Vec::new();
+    for (alarm, tags) in tagged {
+        let name = alarm.alarm_name().unwrap_or_default().to_string();
+        if is_owned(&ctx.stack, &tags) {
+            live.push(flatten(alarm, tags));
+        } else if wanted.contains(&name) {
+            foreign.extend(check_owner(KIND, &name, &ctx.stack, &tags).err());
+        }
+    }
+    Ok((live, foreign))
+}
+
+async fn describe_by_prefix(ctx: &Ctx, prefix: &str) -> Result<Vec<MetricAlarm>, AwsError> {
+    let mut all = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let out = ctx
+            .clients
+            .cloudwatch
+            .describe_alarms()
+            .alarm_name_prefix(prefix)
+            .max_records(100)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| AwsError::call(KIND, format!("{prefix}*"), "DescribeAlarms", e))?;
+        // DescribeAlarms answers a missing alarm with an empty list, not an error.
+        all.extend(out.metric_alarms.unwrap_or_default());
+        match out.next_token {
+            Some(t) if !t.is_empty() => next = Some(t),
+            _ => return Ok(all),
+        }
+    }
+}
+
+async fn find_tags(ctx: &Ctx, alarm: &MetricAlarm) -> Result<Tags, AwsError> {
+    let name = alarm.alarm_name().unwrap_or_default();
+    let arn = alarm
+        .alarm_arn()
+        .map(str::to_string)
+        .unwrap_or_else(|| ctx.alarm_arn(name));
+    let out = ctx
+        .clients
+        .cloudwatch
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::call(KIND, name, "ListTagsForResource", e))?;
+    Ok(out
+        .tags
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|t| Some((t.key?, t.value?)))
+        .collect())
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn flatten(a: MetricAlarm, tags: Tags) -> Live {
+    Live {
+        name: a.alarm_name().unwrap_or_default().to_string(),
+        spec: Spec {
+            metric: a.metric_name().unwrap_or_default().to_string(),
+            namespace: a.namespace().unwrap_or_default().to_string(),
+            statistic: a
+                .statistic()
+                .map_or(String::new(), |s| s.as_str().to_string()),
+            period_s: a.period().unwrap_or_default(),
+            evaluation_periods: a.evaluation_periods().unwrap_or_default(),
+            threshold: a.threshold().unwrap_or_default(),
+            comparison: a
+                .comparison_operator()
+                .map_or(String::new(), |c| c.as_str().to_string()),
+            dimensions: sorted(
+                a.dimensions()
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{}={}",
+                            d.name().unwrap_or_default(),
+                            d.value().unwrap_or_default()
+                        )
+                    })
+                    .collect(),
+            ),
+            alarm_actions: sorted(a.alarm_actions().to_vec()),
+            ok_actions: sorted(a.ok_actions().to_vec()),
+            description: a.alarm_description().map(str::to_string),
+        },
+        tags,
+        state: a.state_value().map(|s| s.as_str().to_string()),
+        state_reason: a.state_reason().map(str::to_string),
+        state_updated: a.state_updated_timestamp().map(|t| t.to_string()),
+    }
+}
+
+fn spec_attrs(attrs: &mut Vec<Attr>, old: Option<&Spec>, new: &Spec) {
+    let list = |v: &Vec<String>| format!("[{}]", v.join(", "));
+    let pairs: [(&str, Option<String>, String); 10] = [
+        ("metric", old.map(|o| o.metric.clone()), new.metric.clone()),
+        (
+            "namespace",
+            old.map(|o| o.namespace.clone()),
+            new.namespace.clone(),
+        ),
+        (
+            "statistic",
+            old.map(|o| o.statistic.clone()),
+            new.statistic.clone(),
+        ),
+        (
+            "period_s",
+            old.map(|o| o.period_s.to_string()),
+            new.period_s.to_string(),
+        ),
+        (
+            "evaluation_periods",
+            old.map(|o| o.evaluation_periods.to_string()),
+            new.evaluation_periods.to_string(),
+        ),
+        (
+            "threshold",
+            old.map(|o| o.threshold.to_string()),
+            new.threshold.to_string(),
+        ),
+        (
+            "comparison",
+            old.map(|o| o.comparison.clone()),
+            new.comparison.clone(),
+        ),
+        (
+            "dimensions",
+            old.map(|o| list(&o.dimensions)),
+            list(&new.dimensions),
+        ),
+        (
+            "alarm_actions",
+            old.map(|o| list(&o.alarm_actions)),
+            list(&new.alarm_actions),
+        ),
+        (
+            "ok_actions",
+            old.map(|o| list(&o.ok_actions)),
+            list(&new.ok_actions),
+        ),
+    ];
+    for (name, old, new) in pairs {
+        compare(attrs, name, old, Some(new));
+    }
+    compare(
+        attrs,
+        "description",
+        old.and_then(|o| o.description.clone()),
+        new.description.clone(),
+    );
+}
+
+pub fn diff(live: &[Live], want: Vec<Desired>) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for w in &want {
+        let current = live.iter().find(|l| l.name == w.name);
+        let mut attrs = Vec::new();
+        spec_attrs(&mut attrs, current.map(|l| &l.spec), &w.spec);
+        let change = match current {
+            None => {
+                attrs.push(Attr::new("tags", None, Some(render_tags(&w.tags))));
+                let op = Op::Put {
+                    want: Box::new(w.clone()),
+                    create: true,
+                    spec: true,
+                    tags: None,
+                };
+                Change::new(
+                    Kind::Alarm,
+                    &w.name,
+                    Action::Create,
+                    attrs,
+                    AnyOp::Alarm(op),
+                )
+            }
+            Some(l) => {
+                let spec_changed = !attrs.is_empty();
+                let tags = diff_tags(&mut attrs, &l.tags, &w.tags);
+                if attrs.is_empty() {
+                    Change::noop(Kind::Alarm, &w.name)
+                } else {
+                    let op = Op::Put {
+                        want: Box::new(w.clone()),
+                        create: false,
+                        spec: spec_changed,
+                        tags,
+                    };
+                    let mut c = Change::new(
+                        Kind::Alarm,
+                        &w.name,
+                        Action::Update,
+                        attrs,
+                        AnyOp::Alarm(op),
+                    );
+                    if !spec_changed {
+                        c.note = Some("tags only".into());
+                    }
+                    c
+                }
+            }
+        };
+        changes.push(change);
+    }
+    for l in live
+        .iter()
+        .filter(|l| !want.iter().any(|w| w.name == l.name))
+    {
+        changes.push(Change::new(
+            Kind::Alarm,
+            &l.name,
+            Action::Delete,
+            Vec::new(),
+            AnyOp::Alarm(Op::Delete {
+                name: l.name.clone(),
+            }),
+        ));
+    }
+    changes
+}
+
+pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
+    match op {
+        Op::Put {
+            want,
+            create,
+            spec,
+            tags,
+        } => {
+            if *spec {
+                put(ctx, want, *create).await?;
+            }
+            if let Some(tags) = tags {
+                apply_tags(ctx, &want.name, tags).await?;
+            }
+            Ok(())
+        }
+        Op::Delete { name } => delete_many(ctx, std::slice::from_ref(name)).await,
+    }
+}
+
+async fn put(ctx: &Ctx, want: &Desired, create: bool) -> Result<(), AwsError> {
+    let s = &want.spec;
+    let dimension = Dimension::builder()
+        .name("InstanceId")
+        .value(&want.instance_id)
+        .build();
+    let mut req = ctx
+        .clients
+        .cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&want.name)
+        .set_alarm_description(s.description.clone())
+        .metric_name(&s.metric)
+        .namespace(&s.namespace)
+        .statistic(Statistic::from(s.statistic.as_str()))
+        .period(s.period_s)
+        .evaluation_periods(s.evaluation_periods)
+        .threshold(s.threshold)
+        .comparison_operator(ComparisonOperator::from(s.comparison.as_str()))
+        .dimensions(dimension)
+        .actions_enabled(true)
+        .set_alarm_actions(Some(s.alarm_actions.clone()))
+        .set_ok_actions(Some(s.ok_actions.clone()));
+    // AWS: PutMetricAlarm ignores Tags when the alarm exists; they are only
+    // sent on create, and changed with TagResource otherwise.
+    if create {
+        req = req.set_tags(Some(cw_tags(&want.tags)));
+    }
+    req.send()
+        .await
+        .map_err(|e| AwsError::call(KIND, &want.name, "PutMetricAlarm", e))?;
+    Ok(())
+}
+
+fn cw_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+async fn apply_tags(ctx: &Ctx, name: &str, tags: &TagDiff) -> Result<(), AwsError> {
+    let cw = &ctx.clients.cloudwatch;
+    let arn = ctx.alarm_arn(name);
+    if !tags.remove.is_empty() {
+        cw.untag_resource()
+            .resource_arn(&arn)
+            .set_tag_keys(Some(tags.remove.clone()))
+            .send()
+            .await
+            .map_err(|e| AwsError::call(KIND, name, "UntagResource", e))?;
+    }
+    if !tags.set.is_empty() {
+        cw.tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(cw_tags(&tags.set)))
+            .send()
+            .await
+            .map_err(|e| AwsError::call(KIND, name, "TagResource", e))?;
+    }
+    Ok(())
+}
+
+/// Deletes alarms in batches of 100; a missing name is not an error.
+pub async fn delete_many(ctx: &Ctx, names: &[String]) -> Result<(), AwsError> {
+    for chunk in names.chunks(DELETE_BATCH) {
+        ctx.clients
+            .cloudwatch
+            .delete_alarms()
+            .set_alarm_names(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| AwsError::call(KIND, chunk.join(", "), "DeleteAlarms", e))?;
+    }
+    Ok(())
+}

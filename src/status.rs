@@ -1,0 +1,195 @@
+//! `relayctl status`: the live chain as people want to see it. Each resource
+//! is present, missing, drifted (with the differing attributes), extra (ours
+//! but no longer in the file) or foreign (same name, not ours); plus each
+//! alarm's state and the function's state.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::live::LiveState;
+use crate::plan::{Action, Attr, Plan};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Present,
+    Missing,
+    Drifted,
+    Extra,
+    Foreign,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Resource {
+    pub kind: String,
+    pub name: String,
+    pub presence: Presence,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Attr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlarmState {
+    pub name: String,
+    pub state: Option<String>,
+    pub reason: Option<String>,
+    pub updated: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FunctionState {
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub last_update_status: Option<String>,
+    pub code_sha256: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub stack: String,
+    pub account: String,
+    pub region: String,
+    /// True when every resource is present and matches the file.
+    pub in_sync: bool,
+    pub resources: Vec<Resource>,
+    pub alarms: Vec<AlarmState>,
+    pub function: Option<FunctionState>,
+}
+
+/// `plan` is the `up` plan for the same live state: its no-ops are what is
+/// present, its creates what is missing, its updates what drifted.
+pub fn build(plan: &Plan, live: &LiveState) -> Status {
+    let mut resources: Vec<Resource> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            let presence = match c.action {
+                Action::NoOp => Presence::Present,
+                Action::Create => Presence::Missing,
+                Action::Update | Action::Replace => Presence::Drifted,
+                Action::Delete => Presence::Extra,
+            };
+            let drift = match c.action {
+                Action::Update | Action::Replace => c.attrs.clone(),
+                _ => Vec::new(),
+            };
+            Resource {
+                kind: c.kind.label().to_string(),
+                name: c.name.clone(),
+                presence,
+                drift,
+                detail: c.note.clone(),
+            }
+        })
+        .collect();
+    for f in &live.foreign {
+        if let crate::aws::AwsError::Foreign { kind, name, .. } = f {
+            // The plan saw "missing" for it: replace that line with the truth.
+            resources.retain(|r| !(r.kind == *kind && r.name == *name));
+            resources.push(Resource {
+                kind: kind.to_string(),
+                name: name.clone(),
+                presence: Presence::Foreign,
+                drift: Vec::new(),
+                detail: Some(f.to_string()),
+            });
+        }
+    }
+    let alarms = live
+        .alarms
+        .iter()
+        .map(|a| AlarmState {
+            name: a.name.clone(),
+            state: a.state.clone(),
+            reason: a.state_reason.clone(),
+            updated: a.state_updated.clone(),
+        })
+        .collect();
+    let function = live.function.as_ref().map(|f| FunctionState {
+        state: f.state.clone(),
+        state_reason: f.state_reason.clone(),
+        last_update_status: f.last_update_status.clone(),
+        code_sha256: f.code_sha256.clone(),
+    });
+    Status {
+        stack: plan.stack.clone(),
+        account: plan.account.clone(),
+        region: plan.region.clone(),
+        in_sync: resources
+            .iter()
+            .all(|r| matches!(r.presence, Presence::Present)),
+        resources,
+        alarms,
+        function,
+    }
+}
+
+impl Status {
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "stack {} (account {}, {})",
+            self.stack, self.account, self.region
+        );
+        for r in &self.resources {
+            let word = match r.presence {
+                Presence::Present => "present",
+                Presence::Missing => "MISSING",
+                Presence::Drifted => "DRIFTED",
+                Presence::Extra => "extra (not in the file; `up` deletes it)",
+                Presence::Foreign => "FOREIGN (same name, not this stack's)",
+            };
+            let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, r.name);
+            for a in &r.drift {
+                let show = |v: &Option<String>| match v {
+                    None => "(none)".to_string(),
+                    Some(_) if a.sensitive => crate::plan::REDACTED.to_string(),
+                    Some(v) => v.clone(),
+                };
+                let _ = writeln!(
+                    out,
+                    "      {:<22} live {} / file {}",
+                    a.name,
+                    show(&a.old),
+                    show(&a.new)
+                );
+            }
+        }
+        if let Some(f) = &self.function {
+            let _ = writeln!(
+                out,
+                "function: state {}, last update {}{}",
+                f.state.as_deref().unwrap_or("unknown"),
+                f.last_update_status.as_deref().unwrap_or("unknown"),
+                f.state_reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
+        }
+        for a in &self.alarms {
+            let _ = writeln!(
+                out,
+                "alarm {}: {} since {}: {}",
+                a.name,
+                a.state.as_deref().unwrap_or("unknown"),
+                a.updated.as_deref().unwrap_or("unknown"),
+                a.reason.as_deref().unwrap_or("")
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            if self.in_sync {
+                "in sync with the file"
+            } else {
+                "out of sync: `relayctl plan` shows what `up` would change"
+            }
+        );
+        out
+    }
+}

@@ -79,7 +79,10 @@ class FakeAws:
         return _send(start_response, status, headers, out)
 
     def _broken(self, start_response, req, exc):
-        traceback.print_exc(file=sys.stderr)
+        if isinstance(exc, NotImplementedError):
+            print(f"fake-aws: {req.service}.{req.operation}: {exc}", file=sys.stderr)
+        else:
+            traceback.print_exc(file=sys.stderr)
         detail = f"{type(exc).__name__}: {exc}"
         err = awserrors.not_implemented(req.service, req.operation, detail)
         return _send(start_response, *awserrors.render(req.protocol, req.service, err))

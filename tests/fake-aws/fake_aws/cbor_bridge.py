@@ -15,6 +15,7 @@ import base64
 import datetime
 import io
 import json
+import math
 import threading
 
 import cbor2
@@ -321,8 +322,12 @@ class DescribeAlarms:
             if kind == "MetricAlarm":
                 live = backend.alarms.get(alarm.get("AlarmName"))
                 when = getattr(live, "fake_transitioned", None) if live is not None else None
-                alarm.setdefault("StateTransitionedTimestamp",
-                                 round(_epoch(when), 3) if when is not None else alarm.get("StateUpdatedTimestamp"))
+                if when is None or when is live.state_updated_timestamp:
+                    # Same instant: reuse moto's rendering so the two compare equal.
+                    transitioned = alarm.get("StateUpdatedTimestamp")
+                else:
+                    transitioned = math.floor(_epoch(when) * 1000) / 1000  # AWS keeps milliseconds
+                alarm.setdefault("StateTransitionedTimestamp", transitioned)
                 result["MetricAlarms"].append(alarm)
             else:
                 result["CompositeAlarms"].append(alarm)

@@ -68,7 +68,7 @@ pub struct MetricQuery {
 /// A payload that is not an alarm, shown as-is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Other {
-    /// Where it came from ("SNS topic alarms", "unrecognised event").
+    /// Where it came from, as a headline ("Message on SNS topic alarms").
     pub origin: String,
     pub subject: Option<String>,
     pub body: String,
@@ -80,7 +80,7 @@ pub struct Other {
 pub fn parse_str(raw: &str) -> Vec<Notification> {
     match serde_json::from_str::<Value>(raw) {
         Ok(value) => parse_value(&value),
-        Err(_) => vec![other("non-JSON payload", None, raw.to_owned(), None)],
+        Err(_) => vec![other("Non-JSON payload", None, raw.to_owned(), None)],
     }
 }
 
@@ -96,14 +96,19 @@ pub fn parse_value(event: &Value) -> Vec<Notification> {
             .iter()
             .map(|r| match r.get("Sns") {
                 Some(sns) if sns.is_object() => parse_sns_record(sns),
-                _ => other("unrecognised record", None, pretty(r), None),
+                _ => other("Unrecognised record (not SNS)", None, pretty(r), None),
             })
             .collect();
     }
     if let Some(alarm) = direct_alarm(event).or_else(|| sns_alarm(event)) {
         return vec![Notification::Alarm(Box::new(alarm))];
     }
-    vec![other("unrecognised event", None, pretty(event), None)]
+    vec![other(
+        "Unrecognised event (not a CloudWatch alarm)",
+        None,
+        pretty(event),
+        None,
+    )]
 }
 
 fn parse_sns_record(sns: &Value) -> Notification {
@@ -123,8 +128,8 @@ fn parse_sns_record(sns: &Value) -> Notification {
 fn sns_other(topic_arn: Option<String>, subject: Option<String>, body: String) -> Notification {
     let topic = topic_arn.as_deref().and_then(|a| a.rsplit(':').next());
     let origin = match topic {
-        Some(t) if !t.is_empty() => format!("SNS topic {t}"),
-        _ => "SNS message".to_owned(),
+        Some(t) if !t.is_empty() => format!("Message on SNS topic {t}"),
+        _ => "Message on SNS".to_owned(),
     };
     let region = topic_arn
         .as_deref()
@@ -699,14 +704,14 @@ mod tests {
             panic!("{text:?}")
         };
         assert_eq!(o.subject.as_deref(), Some("Greetings"));
-        assert_eq!(o.origin, "SNS topic snsNetTest");
+        assert_eq!(o.origin, "Message on SNS topic snsNetTest");
         assert!(o.body.contains("Hello"));
 
         let unknown = fixture("unknown-json.json");
         let Notification::Other(o) = &unknown[0] else {
             panic!("{unknown:?}")
         };
-        assert_eq!(o.origin, "unrecognised event");
+        assert_eq!(o.origin, "Unrecognised event (not a CloudWatch alarm)");
         assert!(o.body.contains("example-bucket"));
 
         assert!(matches!(

@@ -43,6 +43,7 @@ pub struct Attachment {
     pub text: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<Field>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mrkdwn_in: Vec<&'static str>,
 }
 
@@ -96,11 +97,20 @@ fn render_alarm(alarm: &Alarm) -> (String, Attachment) {
     if let Some(threshold) = describe_threshold(alarm) {
         fields.push(Field::new("Threshold", &threshold, true));
     }
-    let mut seen: Vec<&(String, String)> = Vec::new();
-    for dim in alarm.metrics.iter().flat_map(|m| &m.dimensions) {
-        if seen.len() < MAX_DIMENSION_FIELDS && !seen.contains(&dim) {
-            seen.push(dim);
-            fields.push(Field::new(&dim.0, &dim.1, true));
+    // Metric math: several queries may share a dimension name, so say which
+    // query each value belongs to.
+    let several = alarm.metrics.len() > 1;
+    let mut seen: Vec<String> = Vec::new();
+    for metric in &alarm.metrics {
+        for (name, value) in &metric.dimensions {
+            let title = match (&metric.id, several) {
+                (Some(id), true) => format!("{name} ({id})"),
+                _ => name.clone(),
+            };
+            if seen.len() < MAX_DIMENSION_FIELDS && !seen.contains(&title) {
+                fields.push(Field::new(&title, value, true));
+                seen.push(title);
+            }
         }
     }
     if let Some(rule) = &alarm.rule {
@@ -142,7 +152,7 @@ fn render_alarm(alarm: &Alarm) -> (String, Attachment) {
 fn render_other(other: &Other) -> (String, Attachment) {
     let headline = match &other.subject {
         Some(subject) => format!("{}: {subject}", other.origin),
-        None => format!("Message from {}", other.origin),
+        None => other.origin.clone(),
     };
     let text = slack_text(&headline, MAX_TEXT_CHARS);
     let body = slack_text(&other.body, MAX_BODY_CHARS);

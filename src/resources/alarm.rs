@@ -102,13 +102,11 @@ fn desired_one(ctx: &Ctx, a: &Alarm) -> Desired {
             dimensions: vec![format!("InstanceId={}", a.instance_id)],
             alarm_actions: vec![target],
             ok_actions,
+            // Only names here: a description that repeats the threshold
+            // would turn one edit into two changed attributes.
             description: Some(format!(
-                "relayctl stack {}: {} {} {} on {}",
-                ctx.stack.name,
-                a.metric,
-                a.comparison.as_str(),
-                a.threshold,
-                a.instance_id
+                "relayctl stack {}: alarm {} on {}; managed by relayctl, edit stack.yaml instead",
+                ctx.stack.name, a.name, a.instance_id
             )),
         },
         tags: ctx.tags(),

@@ -1,0 +1,426 @@
+//! stack.yaml parsing and validation through the library API
+//! (`relayctl::config::Stack`), against the repo's stack.yaml and the bad
+//! files in tests/fixtures/stacks/.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use relayctl::config::{
+    Alarm, Architecture, Comparison, ConfigError, Handler, OWNER_TAG_KEY, Problem, Route, Slack,
+    Stack,
+};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/stacks").join(name)
+}
+
+/// Loads a file that must be invalid; returns its problems and the Display.
+fn problems_of(path: &Path) -> (Vec<Problem>, String) {
+    match Stack::load(path) {
+        Ok(stack) => panic!("{} should be invalid, got {stack:?}", path.display()),
+        Err(e) => {
+            let shown = e.to_string();
+            match e {
+                ConfigError::Invalid { file, problems } => {
+                    assert_eq!(file, path);
+                    (problems, shown)
+                }
+                other => panic!("expected Invalid, got {other:?}"),
+            }
+        }
+    }
+}
+
+/// The one problem at `path`; fails if there is none or several.
+fn at<'a>(problems: &'a [Problem], path: &str) -> &'a Problem {
+    let found: Vec<&Problem> = problems.iter().filter(|p| p.path == path).collect();
+    assert_eq!(found.len(), 1, "one problem at {path} in {problems:#?}");
+    found[0]
+}
+
+#[test]
+fn repo_stack_yaml_is_the_seed_chain() {
+    let file = repo().join("stack.yaml");
+    let stack = Stack::load(&file).expect("the repo's stack.yaml is valid");
+    let expected = Stack {
+        name: "cpu-relay".into(),
+        region: None,
+        slack: Slack {
+            webhook_url_env: "SLACK_WEBHOOK_URL".into(),
+            channel: None,
+        },
+        handler: Handler {
+            path: repo().join("handler"),
+            memory_mb: 128,
+            timeout_s: 10,
+            architecture: Architecture::X86_64,
+            log_retention_days: 14,
+        },
+        route: Route::Sns,
+        alarms: vec![Alarm {
+            name: "high-cpu".into(),
+            instance_id: "i-0123456789abcdef0".into(),
+            metric: "CPUUtilization".into(),
+            namespace: "AWS/EC2".into(),
+            statistic: "Average".into(),
+            period_s: 60,
+            evaluation_periods: 1,
+            threshold: 80.0,
+            comparison: Comparison::GreaterThanThreshold,
+            notify_ok: true,
+        }],
+        tags: BTreeMap::from([("team".to_string(), "platform".to_string())]),
+        base_dir: repo().to_path_buf(),
+    };
+    assert_eq!(stack, expected);
+}
+
+const MINIMAL: &str = "\
+name: cpu-relay
+slack: { webhook_url_env: SLACK_WEBHOOK_URL }
+alarms:
+  - name: high-cpu
+    instance_id: i-0123456789abcdef0
+";
+
+#[test]
+fn minimal_file_gets_the_seed_defaults() {
+    let file = repo().join("minimal.yaml");
+    let minimal = Stack::parse(MINIMAL, &file).expect("minimal file is valid");
+    let seed = Stack::load(&repo().join("stack.yaml")).unwrap();
+    // The seed file spells out every default; only its tags differ.
+    assert_eq!(minimal.tags, BTreeMap::new());
+    assert_eq!(
+        minimal,
+        Stack {
+            tags: BTreeMap::new(),
+            ..seed
+        }
+    );
+}
+
+#[test]
+fn names_and_tags_derive_from_the_stack_name() {
+    let stack = Stack::load(&repo().join("stack.yaml")).unwrap();
+    assert_eq!(stack.function_name(), "cpu-relay-relay");
+    assert_eq!(stack.role_name(), "cpu-relay-relay");
+    assert_eq!(stack.log_group_name(), "/aws/lambda/cpu-relay-relay");
+    assert_eq!(stack.topic_name(), "cpu-relay-alarms");
+    assert_eq!(stack.alarm_name(&stack.alarms[0]), "cpu-relay-high-cpu");
+    assert_eq!(stack.permission_sid(), "cpu-relay-sns");
+    assert_eq!(
+        stack.permission_sid_for(&stack.alarms[0]),
+        "cpu-relay-alarm-high-cpu"
+    );
+    assert_eq!(OWNER_TAG_KEY, "relayctl:stack");
+    assert_eq!(
+        stack.owner_tags(),
+        BTreeMap::from([
+            ("relayctl:stack".to_string(), "cpu-relay".to_string()),
+            ("team".to_string(), "platform".to_string()),
+        ])
+    );
+}
+
+#[test]
+fn scalars_read_as_strings_where_strings_are_expected() {
+    // Unquoted numbers and booleans are common in tag values.
+    let text = format!("{MINIMAL}tags: {{ cost-center: 1234, shared: true }}\n");
+    let stack = Stack::parse(&text, &repo().join("s.yaml")).unwrap();
+    assert_eq!(stack.tags["cost-center"], "1234");
+    assert_eq!(stack.tags["shared"], "true");
+}
+
+#[test]
+fn bad_period_names_path_line_and_hint() {
+    let (problems, shown) = problems_of(&fixture("bad-period.yaml"));
+    assert_eq!(problems.len(), 1);
+    let p = &problems[0];
+    assert_eq!(p.path, "alarms[0].period_s");
+    assert_eq!(p.line, Some(10));
+    assert_eq!(p.message, "45 is not a valid period");
+    assert_eq!(
+        p.hint.as_deref(),
+        Some("use 10, 30 or a multiple of 60 seconds")
+    );
+    let file = fixture("bad-period.yaml").display().to_string();
+    assert_eq!(
+        shown,
+        format!(
+            "{file} is invalid (1 problem):\n  \
+             {file}:10: alarms[0].period_s: 45 is not a valid period\n    \
+             hint: use 10, 30 or a multiple of 60 seconds"
+        )
+    );
+}
+
+#[test]
+fn every_problem_in_a_file_is_reported() {
+    let (problems, shown) = problems_of(&fixture("many-problems.yaml"));
+    let expected: &[(&str, usize, &str)] = &[
+        ("name", 2, "\"Cpu_Relay\" is not a valid stack name"),
+        ("region", 3, "\"europe\" is not an AWS region code"),
+        (
+            "slack.webhook_url_env",
+            5,
+            "is not an environment variable name",
+        ),
+        ("handler.memory_mb", 8, "64 MB is out of range"),
+        ("handler.timeout_s", 9, "1000 seconds is out of range"),
+        (
+            "handler.architecture",
+            10,
+            "\"aarch64\" is not a Lambda architecture",
+        ),
+        ("handler.log_retention_days", 11, "10 is not a retention"),
+        ("route", 12, "\"lambda\" is not a route"),
+        ("alarms[0].statistic", 16, "\"p99\" is not a statistic"),
+        ("alarms[0].period_s", 17, "0 is not a valid period"),
+        ("alarms[0].evaluation_periods", 18, "0 is out of range"),
+        ("alarms[0].threshold", 19, "is not a finite number"),
+        ("alarms[0].comparison", 20, "\"Above\" is not a comparison"),
+        ("alarms[1].name", 21, "already used by alarms[0]"),
+        (
+            "alarms[1].instance_id",
+            22,
+            "\"i-xyz\" is not an EC2 instance id",
+        ),
+        ("alarms[2].name", 23, "is required"),
+        ("tags[\"aws:created-by\"]", 26, "reserved by AWS"),
+        (
+            "tags[\"relayctl:stack\"]",
+            27,
+            "reserved for relayctl's ownership tag",
+        ),
+    ];
+    for (path, line, message) in expected {
+        let p = at(&problems, path);
+        assert_eq!(p.line, Some(*line), "line of {path}");
+        assert!(p.message.contains(message), "{path}: {:?}", p.message);
+        assert!(p.hint.is_some(), "{path} has a hint");
+    }
+    assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+    assert!(shown.contains("(18 problems):"), "{shown}");
+    // Listed in file order.
+    let lines: Vec<usize> = problems.iter().map(|p| p.line.unwrap()).collect();
+    assert!(lines.is_sorted(), "{lines:?}");
+}
+
+#[test]
+fn missing_required_fields_are_collected_too() {
+    let (problems, _) = problems_of(&fixture("missing-required.yaml"));
+    assert_eq!(at(&problems, "name").message, "is required");
+    assert_eq!(at(&problems, "name").line, None, "absent from the file");
+    assert_eq!(at(&problems, "slack").message, "is required");
+    let alarms = at(&problems, "alarms");
+    assert_eq!(alarms.line, Some(4));
+    assert_eq!(alarms.message, "at least one alarm is required");
+    let handler = at(&problems, "handler.path");
+    assert_eq!(handler.line, Some(3));
+    assert!(handler.message.ends_with("no-such-folder does not exist"));
+    assert!(handler.hint.as_deref().unwrap().contains("Cargo.toml"));
+    assert_eq!(problems.len(), 4);
+}
+
+#[test]
+fn webhook_url_in_the_file_is_refused_without_echoing_it() {
+    let (problems, shown) = problems_of(&fixture("webhook-url.yaml"));
+    let p = at(&problems, "slack.webhook_url_env");
+    assert_eq!(p.line, Some(3));
+    assert_eq!(p.message, "looks like a URL");
+    assert_eq!(
+        p.hint.as_deref(),
+        Some(
+            "put the name of an environment variable here (e.g. SLACK_WEBHOOK_URL), \
+             not the URL: secrets stay out of files"
+        )
+    );
+    for secret in ["SECRET", "hooks.slack.com/services", "https://"] {
+        assert!(!shown.contains(secret), "{secret} leaked into: {shown}");
+        assert!(
+            !format!("{problems:?}").contains(secret),
+            "Debug leaks {secret}"
+        );
+    }
+    // Without a scheme, too.
+    let text = MINIMAL.replace(
+        "SLACK_WEBHOOK_URL",
+        "hooks.slack.com/services/T0/B0/XSECRET",
+    );
+    let err = Stack::parse(&text, &repo().join("s.yaml")).unwrap_err();
+    assert!(err.to_string().contains("looks like a URL"));
+    assert!(!err.to_string().contains("XSECRET"));
+}
+
+#[test]
+fn unknown_field_is_named_with_its_line() {
+    let (problems, shown) = problems_of(&fixture("unknown-field.yaml"));
+    assert_eq!(problems.len(), 1);
+    let p = &problems[0];
+    assert_eq!(p.path, "alarms[0].treshold");
+    assert_eq!((p.line, p.column), (Some(9), Some(5)));
+    assert_eq!(p.message, "unknown field");
+    assert!(p.hint.as_deref().unwrap().contains("`threshold`"));
+    assert!(shown.contains("unknown-field.yaml:9:5: alarms[0].treshold: unknown field"));
+}
+
+#[test]
+fn wrong_type_has_its_line() {
+    let (problems, _) = problems_of(&fixture("wrong-type.yaml"));
+    assert_eq!(problems.len(), 1);
+    let p = &problems[0];
+    assert_eq!(p.path, "handler.memory_mb");
+    assert_eq!(p.line, Some(6));
+    assert!(
+        p.message.contains("expected a whole number"),
+        "{}",
+        p.message
+    );
+}
+
+#[test]
+fn syntax_error_has_its_line() {
+    let (problems, shown) = problems_of(&fixture("syntax-error.yaml"));
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].line, Some(4));
+    assert!(!problems[0].message.contains(" at line "), "{shown}");
+}
+
+#[test]
+fn name_length_and_shape() {
+    let parse =
+        |name: &str| Stack::parse(&MINIMAL.replace("cpu-relay", name), &repo().join("s.yaml"));
+    assert!(parse(&"a".repeat(40)).is_ok());
+    for bad in [
+        "a".repeat(41),
+        "-relay".into(),
+        "relay-".into(),
+        "Relay".into(),
+        "a_b".into(),
+    ] {
+        let err = parse(&bad).unwrap_err();
+        assert!(err.to_string().contains(":1: name:"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn limits_of_alarms_and_tags() {
+    let file = repo().join("s.yaml");
+    // 40-char stack + '-' + 215-char alarm = 256 > 255.
+    let long = MINIMAL
+        .replace("cpu-relay", &"s".repeat(40))
+        .replace("high-cpu", &"a".repeat(215));
+    let err = Stack::parse(&long, &file).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("alarms[0].name: the CloudWatch alarm name would be 256")
+    );
+    assert!(Stack::parse(&long.replace(&"a".repeat(215), &"a".repeat(214)), &file).is_ok());
+
+    let tags: String = (0..49).map(|i| format!("  t{i}: v\n")).collect();
+    let err = Stack::parse(&format!("{MINIMAL}tags:\n{tags}"), &file).unwrap_err();
+    assert!(
+        err.to_string().contains(":6: tags: 49 tags; at most 48"),
+        "{err}"
+    );
+
+    let text = format!(
+        "{MINIMAL}tags:\n  {}: x\n  ok: {}\n",
+        "k".repeat(129),
+        "v".repeat(257)
+    );
+    let ConfigError::Invalid { problems, .. } = Stack::parse(&text, &file).unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(
+        at(&problems, &format!("tags.{}", "k".repeat(129))).line,
+        Some(7)
+    );
+    assert_eq!(
+        at(&problems, "tags.ok").message,
+        "the value is 257 characters"
+    );
+}
+
+#[test]
+fn periods_and_instance_ids() {
+    let file = repo().join("s.yaml");
+    let with = |extra: &str| Stack::parse(&format!("{MINIMAL}    {extra}\n"), &file);
+    for ok in ["period_s: 10", "period_s: 30", "period_s: 300"] {
+        assert!(with(ok).is_ok(), "{ok}");
+    }
+    for bad in ["period_s: 20", "period_s: 90", "period_s: -60"] {
+        assert!(with(bad).is_err(), "{bad}");
+    }
+    let id = |id: &str| Stack::parse(&MINIMAL.replace("i-0123456789abcdef0", id), &file);
+    assert!(id("i-0123abcd").is_ok());
+    assert!(id("i-0123456789ABCDEF0").is_err());
+    assert!(id("i-0123456789abcdef").is_err());
+}
+
+#[test]
+fn direct_route_and_region() {
+    let text = format!("{MINIMAL}route: direct\nregion: us-gov-west-1\n");
+    let stack = Stack::parse(&text, &repo().join("s.yaml")).unwrap();
+    assert_eq!(stack.route, Route::Direct);
+    assert_eq!(stack.region.as_deref(), Some("us-gov-west-1"));
+}
+
+#[test]
+fn handler_folder_without_cargo_toml() {
+    // tests/fixtures is a folder but not a crate.
+    let text = format!("{MINIMAL}handler: {{ path: tests/fixtures }}\n");
+    let err = Stack::parse(&text, &repo().join("s.yaml")).unwrap_err();
+    assert!(err.to_string().contains(":6: handler.path:"), "{err}");
+    assert!(err.to_string().contains("has no Cargo.toml"), "{err}");
+}
+
+#[test]
+fn unreadable_file_is_a_read_error() {
+    let missing = fixture("no-such-file.yaml");
+    match Stack::load(&missing) {
+        Err(ConfigError::Read { file, source }) => {
+            assert_eq!(file, missing);
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("expected Read, got {other:?}"),
+    }
+}
+
+#[test]
+fn webhook_url_comes_from_the_named_variable_and_is_never_shown() {
+    let stack = Stack::parse(MINIMAL, &repo().join("s.yaml")).unwrap();
+    let url = "https://hooks.slack.com/services/T0/B0/XSECRET";
+    let got =
+        stack.webhook_url_from(|var| (var == "SLACK_WEBHOOK_URL").then(|| format!("{url}\n")));
+    assert_eq!(got.unwrap(), url, "trailing newline trimmed");
+    assert_eq!(
+        stack
+            .webhook_url_from(|_| Some("http://127.0.0.1:9/hook".into()))
+            .unwrap(),
+        "http://127.0.0.1:9/hook"
+    );
+
+    let missing = stack.webhook_url_from(|_| None).unwrap_err();
+    assert!(matches!(&missing, ConfigError::MissingWebhook { var } if var == "SLACK_WEBHOOK_URL"));
+    assert!(missing.to_string().contains("SLACK_WEBHOOK_URL is not set"));
+    assert_eq!(
+        missing.hint().as_deref(),
+        Some("export SLACK_WEBHOOK_URL=https://hooks.slack.com/services/… before `relayctl up`")
+    );
+    assert!(matches!(
+        stack.webhook_url_from(|_| Some("  ".into())),
+        Err(ConfigError::MissingWebhook { .. })
+    ));
+
+    for bad in ["xoxb-SECRET", "ftp://SECRET", "https://SECRET with space"] {
+        let err = stack.webhook_url_from(|_| Some(bad.into())).unwrap_err();
+        assert!(matches!(err, ConfigError::BadWebhook { .. }), "{bad}");
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+        assert!(!format!("{err:?}").contains("SECRET"));
+    }
+}

@@ -706,6 +706,50 @@ mod tests {
         assert_eq!(elf_architecture(b"#!/bin/sh"), None);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn tools_are_found_in_a_venv_above_the_handler() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let root = std::env::temp_dir().join(format!("relayctl-venv-{}", std::process::id()));
+        let bin = root.join(".venv/bin");
+        let handler = root.join("handler");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(&handler).unwrap();
+        let tool = bin.join("cargo-zigbuild");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        std::fs::write(bin.join("zig"), "not executable").unwrap();
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+        let venvs = venv_bins(&handler);
+        let bin = std::fs::canonicalize(&bin).unwrap();
+        assert!(venvs.contains(&bin), "{venvs:?}");
+        assert_eq!(
+            // Only this venv: $VIRTUAL_ENV or ./.venv may hold the real tool.
+            find_in("cargo-zigbuild", std::slice::from_ref(&bin)),
+            Some(bin.join("cargo-zigbuild"))
+        );
+        assert_eq!(find_in("zig", &[bin]), None, "not executable");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// The real build, end to end (minutes on a cold cache; needs
+    /// cargo-zigbuild and zig on PATH or in a .venv):
+    /// `cargo test --lib package -- --ignored`.
+    #[test]
+    #[ignore = "runs cargo zigbuild on handler/ (minutes)"]
+    fn builds_the_repo_handler() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let stack = Stack::load(&repo.join("stack.yaml")).unwrap();
+        let package = build_package(&stack, &repo.join("target")).unwrap();
+        assert_eq!(package.architecture(), Some(Architecture::X86_64));
+        assert_eq!(
+            package.source,
+            repo.join("target/x86_64-unknown-linux-gnu/lambda/bootstrap")
+        );
+        let again = zip_bootstrap(&std::fs::read(&package.source).unwrap()).unwrap();
+        assert_eq!(code_sha256(&again), package.sha256);
+    }
+
     #[test]
     fn tool_missing_says_how_to_install_both() {
         let err = PackageError::ToolMissing {

@@ -287,14 +287,7 @@ async fn connect(
 fn load_package(stack: &Stack, args: &PackageArgs) -> Result<Package, Error> {
     let package = match &args.zip {
         Some(path) => package::from_zip_file(path)?,
-        None => {
-            eprintln!(
-                "building handler {} for Lambda ({}) ...",
-                stack.handler.path.display(),
-                stack.handler.architecture.as_str()
-            );
-            package::build_package(stack, &target_dir(&stack.handler.path))?
-        }
+        None => package::build_package(stack, &target_dir(&stack.handler.path))?,
     };
     eprintln!(
         "handler package: {} bytes, sha256 {}",

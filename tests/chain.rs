@@ -178,8 +178,8 @@ async fn fresh_up_creates_every_resource_with_exact_attributes() {
         .map(|d| (d.name().unwrap(), d.value().unwrap()))
         .collect();
     assert_eq!(dims, vec![("InstanceId", INSTANCE)]);
-    assert_eq!(a.alarm_actions(), [topic_arn.clone()]);
-    assert_eq!(a.ok_actions(), [topic_arn.clone()]);
+    assert_eq!(a.alarm_actions(), std::slice::from_ref(&topic_arn));
+    assert_eq!(a.ok_actions(), std::slice::from_ref(&topic_arn));
     let alarm_tags =
         c.cw.list_tags_for_resource()
             .resource_arn(a.alarm_arn().unwrap())
@@ -552,7 +552,10 @@ async fn drift_is_reported_by_status_and_repaired_by_up() {
             .await
             .unwrap();
     assert_eq!(a.metric_alarms()[0].threshold(), Some(80.0));
-    assert_eq!(a.metric_alarms()[0].ok_actions(), [topic_arn.clone()]);
+    assert_eq!(
+        a.metric_alarms()[0].ok_actions(),
+        std::slice::from_ref(&topic_arn)
+    );
     let json = ok(relayctl(&acct, &stack, &["status", "--output", "json"]));
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["in_sync"], true, "{json}");

@@ -102,9 +102,19 @@ pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Instant {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    Instant::now() + left.saturating_sub(DEADLINE_MARGIN)
+    // cargo-lambda's emulator sends the timeout itself (e.g. 600000) rather
+    // than an epoch time; Lambda never sends a deadline before 2001, so a
+    // value that small is read as milliseconds from now.
+    let left = if deadline_ms < RELATIVE_DEADLINE_BELOW_MS {
+        deadline_ms
+    } else {
+        deadline_ms.saturating_sub(now_ms)
+    };
+    Instant::now() + Duration::from_millis(left).saturating_sub(DEADLINE_MARGIN)
 }
+
+/// 2001-09-09 in epoch milliseconds.
+const RELATIVE_DEADLINE_BELOW_MS: u64 = 1_000_000_000_000;
 
 /// Log lines for CloudWatch: no timestamps (Lambda adds them), no colours,
 /// level from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` as a plain level name.
@@ -119,4 +129,32 @@ pub fn init_tracing() {
         .with_ansi(false)
         .with_target(false)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_accepts_epoch_and_emulator_values() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let epoch =
+            deadline_from_epoch_ms(now_ms + 3_000).saturating_duration_since(Instant::now());
+        assert!(
+            epoch > Duration::from_millis(2_500) && epoch <= Duration::from_millis(2_700),
+            "{epoch:?}"
+        );
+        let relative = deadline_from_epoch_ms(600_000).saturating_duration_since(Instant::now());
+        assert!(
+            relative > Duration::from_secs(599) && relative <= Duration::from_secs(600),
+            "{relative:?}"
+        );
+        assert_eq!(
+            deadline_from_epoch_ms(now_ms - 5_000).saturating_duration_since(Instant::now()),
+            Duration::ZERO
+        );
+    }
 }

@@ -396,6 +396,12 @@ async fn lambda_function_round_trip() {
     assert_eq!(conf.memory_size(), Some(128));
     assert_eq!(conf.timeout(), Some(10));
     assert_eq!(conf.architectures(), [Architecture::X8664]);
+    // What the SDK's function_active_v2 / function_updated_v2 waiters poll.
+    assert_eq!(conf.state(), Some(&aws_sdk_lambda::types::State::Active));
+    assert_eq!(
+        conf.last_update_status(),
+        Some(&aws_sdk_lambda::types::LastUpdateStatus::Successful)
+    );
     let vars = conf.environment().unwrap().variables().unwrap();
     assert_eq!(vars.len(), 2);
     assert_eq!(vars["RUST_LOG"], "info");
@@ -681,6 +687,91 @@ async fn log_group_retention_and_tags_round_trip() {
     );
 }
 
+/// STYLE (c): "already exists" differs per API; the fake must differ the same way.
+#[tokio::test]
+async fn duplicates_are_refused_like_aws() {
+    use aws_sdk_sns::types::Tag;
+    let acct = Account::new();
+    let cfg = acct.sdk_config();
+    let iam = aws_sdk_iam::Client::new(&cfg);
+    let lambda = aws_sdk_lambda::Client::new(&cfg);
+    let sns = aws_sdk_sns::Client::new(&cfg);
+
+    let role = create_role(&iam, "t-relay").await;
+    let err = iam
+        .create_role()
+        .role_name("t-relay")
+        .assume_role_policy_document(TRUST)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_entity_already_exists_exception()),
+        "{err:?}"
+    );
+
+    let zip = bootstrap_zip("x");
+    create_function(&lambda, "t-relay", &role, &zip)
+        .await
+        .unwrap();
+    let err = create_function(&lambda, "t-relay", &role, &zip)
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_resource_conflict_exception()),
+        "{err:?}"
+    );
+
+    let add = || {
+        lambda
+            .add_permission()
+            .function_name("t-relay")
+            .statement_id("t-sns")
+            .action("lambda:InvokeFunction")
+            .principal("sns.amazonaws.com")
+            .source_arn(format!("arn:aws:sns:us-east-1:{}:t-alarms", acct.id))
+            .send()
+    };
+    add().await.unwrap();
+    let err = add().await.unwrap_err();
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_resource_conflict_exception()),
+        "{err:?}"
+    );
+
+    // CreateTopic quietly returns the existing topic unless the tags differ.
+    let tag = |v: &str| {
+        Tag::builder()
+            .key("relayctl:stack")
+            .value(v)
+            .build()
+            .unwrap()
+    };
+    let create = |v: &str| sns.create_topic().name("t-alarms").tags(tag(v)).send();
+    let first = create("t").await.unwrap().topic_arn.unwrap();
+    let again = create("t").await.unwrap().topic_arn.unwrap();
+    assert_eq!(first, again);
+    let err = create("other").await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidParameter"), "{err:?}");
+
+    // Subscribing the same endpoint twice gives the same subscription.
+    let function = format!("arn:aws:lambda:us-east-1:{}:function:t-relay", acct.id);
+    let subscribe = || {
+        sns.subscribe()
+            .topic_arn(&first)
+            .protocol("lambda")
+            .endpoint(&function)
+            .return_subscription_arn(true)
+            .send()
+    };
+    let s1 = subscribe().await.unwrap().subscription_arn.unwrap();
+    let s2 = subscribe().await.unwrap().subscription_arn.unwrap();
+    assert_eq!(s1, s2);
+}
+
 // --- CloudWatch through the CBOR bridge --------------------------------------
 
 fn cw_tag(k: &str, v: &str) -> aws_sdk_cloudwatch::types::Tag {
@@ -754,8 +845,8 @@ async fn cloudwatch_alarm_round_trip_over_cbor() {
             .value("i-0123456789abcdef0")
             .build()]
     );
-    assert_eq!(alarm.alarm_actions(), [topic.clone()]);
-    assert_eq!(alarm.ok_actions(), [topic.clone()]);
+    assert_eq!(alarm.alarm_actions(), std::slice::from_ref(&topic));
+    assert_eq!(alarm.ok_actions(), std::slice::from_ref(&topic));
     assert!(alarm.insufficient_data_actions().is_empty());
     assert_eq!(alarm.actions_enabled(), Some(true));
     assert_eq!(alarm.treat_missing_data(), Some("missing"));

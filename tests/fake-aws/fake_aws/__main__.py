@@ -17,6 +17,7 @@ def main(argv=None):
                         help="exit when this process (our parent) is gone, so tests leave no orphans")
     parser.add_argument("--verbose", action="store_true", help="log every request on stderr")
     args = parser.parse_args(argv)
+    started_under_parent = args.parent_pid is not None and os.getppid() == args.parent_pid
 
     # werkzeug logs each request at INFO; tests only want errors.
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
@@ -48,8 +49,8 @@ def main(argv=None):
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     if args.parent_pid:
-        threading.Thread(target=_watch_parent, args=(args.parent_pid, stop), daemon=True).start()
-    while not stop.wait(1.0):
+        threading.Thread(target=_watch_parent, args=(args.parent_pid, started_under_parent, stop), daemon=True).start()
+    while not stop.wait(0.2):
         pass
 
     server.shutdown()
@@ -62,23 +63,32 @@ def main(argv=None):
     return 0
 
 
-def _watch_parent(pid, stop):
+def _watch_parent(pid, direct, stop):
     # When `pid` is our direct parent, getppid() changes the moment it dies (we
     # are re-parented), even while it is a zombie that kill(pid, 0) still finds.
-    direct = os.getppid() == pid
+    # `direct` is decided at start-up: the parent may be gone by the time this
+    # thread runs.
     while not stop.wait(0.2):
-        if direct:
-            gone = os.getppid() != pid
-        else:
-            try:
-                os.kill(pid, 0)
-                gone = False
-            except ProcessLookupError:
-                gone = True
-            except PermissionError:
-                gone = False
+        gone = os.getppid() != pid if direct else not _alive(pid)
         if gone:
             stop.set()
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # The state follows the parenthesised command name; Z = zombie.
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -15,7 +15,7 @@ import time
 import traceback
 import urllib.parse
 
-from . import awserrors
+from . import awserrors, quirks
 from .calllog import CallLog
 from .cbor_bridge import CborBridge, call_wsgi
 from .faults import Faults, FaultSpecError
@@ -72,6 +72,9 @@ class FakeAws:
                 return _send(start_response, *self.bridge.handle(environ, body, req))
             except Exception as exc:  # noqa: BLE001 - answer, don't crash the server
                 return self._broken(start_response, req, exc)
+        refusal = quirks.check(req, environ, body)
+        if refusal is not None:
+            return _send(start_response, *awserrors.render(req.protocol, req.service, refusal))
         try:
             status, headers, out = call_wsgi(self.moto, environ)
         except Exception as exc:  # noqa: BLE001 - moto raises for unimplemented operations

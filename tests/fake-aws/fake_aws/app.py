@@ -67,9 +67,10 @@ class FakeAws:
             }[fault](req.service)
             return _send(start_response, *awserrors.render(req.protocol, req.service, err))
 
-        if req.protocol == "cbor":
+        if req.service == "cloudwatch" and req.protocol in ("cbor", "json"):
+            bridge = self.bridge.handle if req.protocol == "cbor" else self.bridge.handle_json
             try:
-                return _send(start_response, *self.bridge.handle(environ, body, req))
+                return _send(start_response, *bridge(environ, body, req))
             except Exception as exc:  # noqa: BLE001 - answer, don't crash the server
                 return self._broken(start_response, req, exc)
         refusal = quirks.check(req, environ, body)

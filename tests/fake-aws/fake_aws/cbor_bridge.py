@@ -24,6 +24,7 @@ from . import awserrors
 from .models import service_model
 
 CBOR_HEADERS = [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")]
+JSON_HEADERS = [("Content-Type", "application/x-amz-json-1.0")]
 # DescribeAlarms' filters: moto honours only one of them at a time and
 # ignores paging, so we ask moto for everything and filter here.
 DESCRIBE_FILTERS = ("AlarmNames", "AlarmNamePrefix", "StateValue", "ActionPrefix", "AlarmTypes",
@@ -44,39 +45,58 @@ class CborBridge:
         except Exception as exc:  # noqa: BLE001 - any decode error is the client's
             err = awserrors.AwsError(400, "SerializationException", f"fake-aws: bad CBOR body: {exc}")
             return awserrors.render("cbor", "cloudwatch", err)
-        if not isinstance(params, dict):
-            params = {}
         op = req.operation
         try:
             op_model = service_model("cloudwatch").operation_model(op)
         except Exception:  # noqa: BLE001 - botocore raises OperationNotFoundError
             return awserrors.render("cbor", "cloudwatch", awserrors.not_implemented("cloudwatch", op, "unknown operation"))
 
+        result = self._run(environ, req, params if isinstance(params, dict) else {})
+        if isinstance(result, awserrors.AwsError):
+            return awserrors.render("cbor", "cloudwatch", result)
+        status, headers, out, doc = result
+        if doc is None:
+            return self._error(status, headers, out)
+        shaped = _to_cbor(doc, op_model.output_shape) if op_model.output_shape else {}
+        payload = cbor2.dumps(shaped)
+        return "200 OK", _with_request_id(CBOR_HEADERS, payload, headers), payload
+
+    def handle_json(self, environ, body, req):
+        """The same fixes for CloudWatch's JSON 1.0 protocol (boto3, the aws CLI)."""
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError as exc:
+            return awserrors.render("json", "cloudwatch", awserrors.AwsError(
+                400, "SerializationException", f"fake-aws: bad JSON body: {exc}"))
+        result = self._run(environ, req, params if isinstance(params, dict) else {})
+        if isinstance(result, awserrors.AwsError):
+            return awserrors.render("json", "cloudwatch", result)
+        status, headers, out, doc = result
+        if doc is None:
+            return status, headers, out
+        payload = json.dumps(doc).encode()
+        return "200 OK", _with_request_id(JSON_HEADERS, payload, headers), payload
+
+    def _run(self, environ, req, params):
+        """moto's answer with the quirk fixes applied: (status, headers, body,
+        doc) with doc None when moto answered an error, or an AwsError."""
+        op = req.operation
         with self._lock:
             hook = _HOOKS.get(op)
             backend = _backend(req)
             ctx = hook.before(backend, params) if hook else None
             status, headers, out = self._call_moto(environ, op, params)
-            code = int(status.split()[0])
-            if code >= 300:
-                return self._error(status, headers, out)
+            if int(status.split()[0]) >= 300:
+                return status, headers, out, None
             try:
                 doc = json.loads(out or b"{}")
             except ValueError:
-                return awserrors.render("cbor", "cloudwatch", awserrors.not_implemented(
-                    "cloudwatch", op, f"moto answered non-JSON: {out[:200]!r}"))
+                return awserrors.not_implemented("cloudwatch", op, f"moto answered non-JSON: {out[:200]!r}")
             if hook:
                 doc = hook.after(backend, params, doc, ctx)
-                if isinstance(doc, awserrors.AwsError):
-                    return awserrors.render("cbor", "cloudwatch", doc)
-
-        shaped = _to_cbor(doc, op_model.output_shape) if op_model.output_shape else {}
-        payload = cbor2.dumps(shaped)
-        request_id = _header(headers, "x-amzn-requestid")
-        out_headers = list(CBOR_HEADERS) + [("Content-Length", str(len(payload)))]
-        if request_id:
-            out_headers.append(("x-amzn-RequestId", request_id))
-        return "200 OK", out_headers, payload
+            if isinstance(doc, awserrors.AwsError):
+                return doc
+            return status, headers, out, doc
 
     def _call_moto(self, environ, op, params):
         data = json.dumps(params).encode()
@@ -122,6 +142,14 @@ def call_wsgi(app, environ):
         if hasattr(chunks, "close"):
             chunks.close()
     return captured["status"], captured["headers"], body
+
+
+def _with_request_id(base, payload, moto_headers):
+    headers = list(base) + [("Content-Length", str(len(payload)))]
+    request_id = _header(moto_headers, "x-amzn-requestid")
+    if request_id:
+        headers.append(("x-amzn-RequestId", request_id))
+    return headers
 
 
 def _header(headers, name):

@@ -1,0 +1,230 @@
+//! Figures for docs/benchmarks.md: AWS calls, writes and wall time of the
+//! relayctl binary against the fake AWS, with and without 50 ms injected per
+//! call, beside the same chain made by a sequential `aws` CLI script, and
+//! for a 500-alarm fleet. Prints a Markdown table; asserts nothing.
+//!
+//!   benches/run            (installs the aws CLI baseline, then this)
+//!   cargo bench --bench chain
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::Account;
+
+const LATENCY_MS: u64 = 50;
+const FLEET: usize = 500;
+
+struct Row {
+    scenario: String,
+    calls: usize,
+    writes: usize,
+    wall: Duration,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn stack_yaml(name: &str, alarms: usize) -> String {
+    let mut y = format!(
+        "name: {name}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\nalarms:\n",
+        root().join("handler").display()
+    );
+    for i in 0..alarms {
+        y.push_str(&format!(
+            "  - name: cpu-{i}\n    instance_id: i-{:017x}\n",
+            i + 1
+        ));
+    }
+    y
+}
+
+/// The real handler package when it has been built, else a small stand-in.
+fn zip_file(dir: &Path) -> PathBuf {
+    let built = root().join("target/x86_64-unknown-linux-gnu/lambda/bootstrap");
+    let bytes = std::fs::read(&built).unwrap_or_else(|_| b"stand-in handler".to_vec());
+    let path = dir.join("handler.zip");
+    std::fs::write(&path, relayctl::package::zip_bootstrap(&bytes).unwrap()).unwrap();
+    path
+}
+
+fn relayctl(acct: &Account, stack: &Path, args: &[&str]) -> Duration {
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_relayctl"))
+        .envs(acct.env())
+        .env(
+            "SLACK_WEBHOOK_URL",
+            "https://hooks.slack.invalid/services/T/B/x",
+        )
+        .arg("-f")
+        .arg(stack)
+        .args(args)
+        .output()
+        .unwrap();
+    let wall = start.elapsed();
+    assert!(
+        out.status.success() || out.status.code() == Some(2),
+        "relayctl {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wall
+}
+
+fn measure(acct: &Account, scenario: String, run: impl FnOnce() -> Duration) -> Row {
+    acct.reset_calls();
+    let wall = run();
+    let calls = acct.calls();
+    Row {
+        scenario,
+        calls: calls.len(),
+        writes: calls.iter().filter(|c| c.write).count(),
+        wall,
+    }
+}
+
+fn chain_rows(rows: &mut Vec<Row>, latency_ms: u64) {
+    let acct = Account::new();
+    acct.inject(serde_json::json!({"latency_ms": latency_ms, "rules": []}));
+    let dir = tempfile::tempdir().unwrap();
+    let stack = dir.path().join("stack.yaml");
+    std::fs::write(&stack, stack_yaml("bench", 1)).unwrap();
+    let zip = zip_file(dir.path());
+    let zip = zip.to_str().unwrap();
+    let tag = format!("{latency_ms} ms/call");
+    rows.push(measure(
+        &acct,
+        format!("seed chain: plan, fresh account ({tag})"),
+        || relayctl(&acct, &stack, &["plan", "--zip", zip]),
+    ));
+    rows.push(measure(
+        &acct,
+        format!("seed chain: up, fresh account ({tag})"),
+        || relayctl(&acct, &stack, &["up", "--zip", zip]),
+    ));
+    rows.push(measure(
+        &acct,
+        format!("seed chain: up, no change ({tag})"),
+        || relayctl(&acct, &stack, &["up", "--zip", zip]),
+    ));
+    rows.push(measure(&acct, format!("seed chain: down ({tag})"), || {
+        relayctl(&acct, &stack, &["down"])
+    }));
+}
+
+fn aws_cli() -> Option<PathBuf> {
+    let venv = root().join(".venv/bin/aws");
+    if venv.is_file() {
+        return Some(venv);
+    }
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("aws"))
+            .find(|a| a.is_file())
+    })
+}
+
+fn aws_cli_row(rows: &mut Vec<Row>, latency_ms: u64) {
+    let Some(aws) = aws_cli() else {
+        eprintln!(
+            "aws CLI baseline skipped: run benches/run (installs it from benches/requirements.txt)"
+        );
+        return;
+    };
+    let acct = Account::new();
+    acct.inject(serde_json::json!({"latency_ms": latency_ms, "rules": []}));
+    let dir = tempfile::tempdir().unwrap();
+    let zip = zip_file(dir.path());
+    let path = format!(
+        "{}:{}",
+        aws.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    rows.push(measure(
+        &acct,
+        format!("seed chain: sequential aws CLI script ({latency_ms} ms/call)"),
+        || {
+            let start = Instant::now();
+            let out = Command::new(root().join("benches/aws-cli-chain.sh"))
+                .arg("bench")
+                .arg(&zip)
+                .envs(acct.env())
+                // The CLI insists a named profile exists; the keys are in the env.
+                .env_remove("AWS_PROFILE")
+                .env("PATH", path)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "aws CLI script failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            start.elapsed()
+        },
+    ));
+}
+
+fn fleet_rows(rows: &mut Vec<Row>, latency_ms: u64) {
+    let acct = Account::new();
+    acct.inject(serde_json::json!({"latency_ms": latency_ms, "rules": []}));
+    let dir = tempfile::tempdir().unwrap();
+    let stack = dir.path().join("stack.yaml");
+    std::fs::write(&stack, stack_yaml("fleet", FLEET)).unwrap();
+    let zip = zip_file(dir.path());
+    let zip = zip.to_str().unwrap();
+    let tag = format!("{FLEET} alarms, {latency_ms} ms/call");
+    rows.push(measure(
+        &acct,
+        format!("fleet: plan, fresh account ({tag})"),
+        || relayctl(&acct, &stack, &["plan", "--zip", zip]),
+    ));
+    rows.push(measure(
+        &acct,
+        format!("fleet: up, fresh account ({tag})"),
+        || relayctl(&acct, &stack, &["up", "--zip", zip]),
+    ));
+    rows.push(measure(
+        &acct,
+        format!("fleet: plan, no change ({tag})"),
+        || relayctl(&acct, &stack, &["plan", "--zip", zip]),
+    ));
+    rows.push(measure(
+        &acct,
+        format!("fleet: up, no change ({tag})"),
+        || relayctl(&acct, &stack, &["up", "--zip", zip]),
+    ));
+    rows.push(measure(&acct, format!("fleet: down ({tag})"), || {
+        relayctl(&acct, &stack, &["down"])
+    }));
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a filter argument is not supported.
+    let mut rows = Vec::new();
+    chain_rows(&mut rows, 0);
+    chain_rows(&mut rows, LATENCY_MS);
+    aws_cli_row(&mut rows, LATENCY_MS);
+    fleet_rows(&mut rows, 0);
+    fleet_rows(&mut rows, LATENCY_MS);
+
+    println!("| scenario | AWS calls | writes | wall time | calls in sequence (wall / latency) |");
+    println!("|---|---:|---:|---:|---:|");
+    for r in &rows {
+        let depth = if r.scenario.contains(&format!("{LATENCY_MS} ms/call")) {
+            format!("~{:.0}", r.wall.as_secs_f64() * 1000.0 / LATENCY_MS as f64)
+        } else {
+            "–".to_string()
+        };
+        println!(
+            "| {} | {} | {} | {:.2} s | {} |",
+            r.scenario,
+            r.calls,
+            r.writes,
+            r.wall.as_secs_f64(),
+            depth
+        );
+    }
+}

@@ -797,3 +797,70 @@ fn throttled_writes_are_retried_by_the_sdk() {
     ok(out);
     assert_eq!(acct.count("sns", "CreateTopic"), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn switching_to_route_direct_rewires_the_alarm_and_removes_the_topic() {
+    let acct = Account::new();
+    let stack = Stack::new("route");
+    up(&acct, &stack, "a.zip");
+    let yaml = std::fs::read_to_string(stack.file()).unwrap();
+    std::fs::write(stack.file(), format!("{yaml}route: direct\n")).unwrap();
+    acct.reset_calls();
+    up(&acct, &stack, "a.zip");
+    let mut done = writes(&acct);
+    done.sort();
+    let mut expected = vec![
+        pair("lambda", "AddPermission"),
+        pair("cloudwatch", "PutMetricAlarm"),
+        pair("sns", "Unsubscribe"),
+        pair("lambda", "RemovePermission"),
+        pair("sns", "DeleteTopic"),
+    ];
+    expected.sort();
+    assert_eq!(done, expected);
+
+    let c = clients(&acct);
+    let function_arn = arn(&acct, "lambda", "function:route-relay");
+    let a =
+        c.cw.describe_alarms()
+            .alarm_names("route-high-cpu")
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(
+        a.metric_alarms()[0].alarm_actions(),
+        std::slice::from_ref(&function_arn)
+    );
+    let policy = c
+        .lambda
+        .get_policy()
+        .function_name("route-relay")
+        .send()
+        .await
+        .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{policy}");
+    assert_eq!(statements[0]["Sid"], "route-alarm-high-cpu");
+    assert_eq!(
+        statements[0]["Principal"]["Service"],
+        "lambda.alarms.cloudwatch.amazonaws.com"
+    );
+    assert_eq!(
+        statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
+        arn(&acct, "cloudwatch", "alarm:route-high-cpu")
+    );
+    assert!(
+        c.sns
+            .list_topics()
+            .send()
+            .await
+            .unwrap()
+            .topics()
+            .is_empty()
+    );
+
+    acct.reset_calls();
+    up(&acct, &stack, "a.zip");
+    acct.assert_no_writes();
+}

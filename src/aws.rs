@@ -161,11 +161,6 @@ impl AwsError {
     }
 }
 
-/// The error code of a failed SDK call, if AWS answered at all.
-pub fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
-    err.as_service_error().and_then(|e| e.code())
-}
-
 /// ARNs are all derived, never looked up: names are deterministic.
 impl Clients {
     pub fn arn(&self, service: &str, resource: &str) -> String {

@@ -128,6 +128,14 @@ pub enum Error {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Apply(#[from] apply::ApplyError),
+    #[error(
+        "{zip} holds a bootstrap built for {found}, but stack.yaml's handler.architecture is {wanted}: Lambda would fail every invocation with \"exec format error\"\n  hint: rebuild the zip for {wanted}, or set handler.architecture: {found}"
+    )]
+    ZipArchitecture {
+        zip: String,
+        found: &'static str,
+        wanted: &'static str,
+    },
     #[error("{} resource(s) named like this stack's are not owned by it; nothing was changed:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
     Foreign(Vec<AwsError>),
 }
@@ -286,7 +294,19 @@ async fn connect(
 
 fn load_package(stack: &Stack, args: &PackageArgs) -> Result<Package, Error> {
     let package = match &args.zip {
-        Some(path) => package::from_zip_file(path)?,
+        Some(path) => {
+            let package = package::from_zip_file(path)?;
+            let wanted = stack.handler.architecture;
+            // Not an ELF (a script, a test stand-in): nothing to compare.
+            if let Some(found) = package.architecture().filter(|a| *a != wanted) {
+                return Err(Error::ZipArchitecture {
+                    zip: path.display().to_string(),
+                    found: found.as_str(),
+                    wanted: wanted.as_str(),
+                });
+            }
+            package
+        }
         None => package::build_package(stack, &target_dir(&stack.handler.path))?,
     };
     eprintln!(

@@ -412,11 +412,11 @@ where
                 if !is_transient(&err) || Instant::now() + delay > deadline {
                     return Err(err);
                 }
-                tracing::info!(
-                    operation,
-                    code = err.code(),
-                    "waiting for AWS to settle: {}",
-                    err.detail()
+                // Shown by default: this wait can last up to the budget.
+                tracing::warn!(
+                    "{operation} on {name}: AWS is not ready yet ({}); retrying in {:.1}s",
+                    err.detail(),
+                    delay.as_secs_f64()
                 );
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(8));

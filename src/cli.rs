@@ -208,20 +208,15 @@ async fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
             let mut live = live::read_all(&ctx).await?;
             refuse_foreign(&mut live)?;
             let plan = converge::up(&ctx, &live);
-            if !plan.has_changes() {
-                print(g.output, plan.render_text(), plan.render_json());
-                return Ok(ExitCode::SUCCESS);
-            }
-            if g.output == Output::Text {
-                print!("{}", plan.render_text());
-            }
-            let applied = apply::apply(&ctx, &plan, &Progress).await?;
-            print(
+            let nothing = plan.render_text();
+            apply_and_report(
+                &ctx,
+                &plan,
                 g.output,
-                format!("Applied {applied} change(s) to stack {}.\n", plan.stack),
-                plan.render_json(),
-            );
-            Ok(ExitCode::SUCCESS)
+                nothing,
+                "Applied {n} change(s) to stack {stack}.",
+            )
+            .await
         }
         Command::Down => {
             let ctx = connect(&conn, stack, None, None).await?;
@@ -230,27 +225,18 @@ async fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
                 eprintln!("warning: {f}");
             }
             let plan = converge::down(&ctx, &live);
-            if !plan.has_changes() {
-                print(
-                    g.output,
-                    format!(
-                        "Nothing to delete: stack {} owns no resources here.\n",
-                        plan.stack
-                    ),
-                    plan.render_json(),
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            if g.output == Output::Text {
-                print!("{}", plan.render_text());
-            }
-            let applied = apply::apply(&ctx, &plan, &Progress).await?;
-            print(
-                g.output,
-                format!("Deleted {applied} resource(s) of stack {}.\n", plan.stack),
-                plan.render_json(),
+            let nothing = format!(
+                "Nothing to delete: stack {} owns no resources here.\n",
+                plan.stack
             );
-            Ok(ExitCode::SUCCESS)
+            apply_and_report(
+                &ctx,
+                &plan,
+                g.output,
+                nothing,
+                "Deleted {n} resource(s) of stack {stack}.",
+            )
+            .await
         }
         Command::Status => {
             // The webhook is compared only when it is set here; the code not at all.
@@ -264,6 +250,30 @@ async fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Shared end of `up` and `down`: say there is nothing to do, or show the
+/// plan, apply it with progress, and report. `done` may hold `{n}` and `{stack}`.
+async fn apply_and_report(
+    ctx: &Ctx,
+    plan: &crate::plan::Plan,
+    output: Output,
+    nothing: String,
+    done: &str,
+) -> Result<ExitCode, Error> {
+    if !plan.has_changes() {
+        print(output, nothing, plan.render_json());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if output == Output::Text {
+        print!("{}", plan.render_text());
+    }
+    let applied = apply::apply(ctx, plan, &Progress).await?;
+    let done = done
+        .replace("{n}", &applied.to_string())
+        .replace("{stack}", &plan.stack);
+    print(output, format!("{done}\n"), plan.render_json());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn optional_webhook(stack: &Stack) -> Option<Secret> {

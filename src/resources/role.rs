@@ -200,17 +200,6 @@ pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
     let iam = &ctx.clients.iam;
     match op {
         Op::Create(want) => {
-            let tags: Vec<Tag> = want
-                .tags
-                .iter()
-                .map(|(k, v)| {
-                    Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build()
-                        .expect("key and value set")
-                })
-                .collect();
             let created = iam
                 .create_role()
                 .role_name(&name)
@@ -219,7 +208,7 @@ pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
                     ctx.stack.name
                 ))
                 .assume_role_policy_document(want.trust.to_string())
-                .set_tags(Some(tags))
+                .set_tags(Some(iam_tags(&want.tags)))
                 .send()
                 .await;
             match created {
@@ -266,6 +255,18 @@ pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
     }
 }
 
+fn iam_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .expect("key and value set")
+        })
+        .collect()
+}
+
 async fn put_policy(ctx: &Ctx, policy: &Value) -> Result<(), AwsError> {
     let name = ctx.stack.role_name();
     ctx.clients
@@ -291,20 +292,9 @@ async fn apply_tags(ctx: &Ctx, name: &str, tags: &TagDiff) -> Result<(), AwsErro
             .map_err(|e| AwsError::call(KIND, name, "UntagRole", e))?;
     }
     if !tags.set.is_empty() {
-        let set: Vec<Tag> = tags
-            .set
-            .iter()
-            .map(|(k, v)| {
-                Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .expect("key and value set")
-            })
-            .collect();
         iam.tag_role()
             .role_name(name)
-            .set_tags(Some(set))
+            .set_tags(Some(iam_tags(&tags.set)))
             .send()
             .await
             .map_err(|e| AwsError::call(KIND, name, "TagRole", e))?;

@@ -204,6 +204,11 @@ pub fn build_command(handler_dir: &Path, arch: Architecture, target_dir: &Path) 
     cmd.arg("zigbuild")
         .arg("--profile")
         .arg(PROFILE)
+        // A handler crate outside relayctl's workspace has no `lambda`
+        // profile; this defines it (as release) without overriding the
+        // tuning a workspace that has one gives it.
+        .arg("--config")
+        .arg(format!("profile.{PROFILE}.inherits=\"release\""))
         .arg("--target")
         .arg(zig_target(arch))
         .arg("--manifest-path")
@@ -537,6 +542,8 @@ mod tests {
                 "zigbuild",
                 "--profile",
                 "lambda",
+                "--config",
+                "profile.lambda.inherits=\"release\"",
                 "--target",
                 "x86_64-unknown-linux-gnu.2.34",
                 "--manifest-path",
@@ -568,7 +575,7 @@ mod tests {
     fn build_command_for_arm64() {
         let cmd = build_command(Path::new("h"), Architecture::Arm64, Path::new("t"));
         let a = args(&cmd);
-        assert_eq!(a[3..5], ["--target", "aarch64-unknown-linux-gnu.2.34"]);
+        assert_eq!(a[5..7], ["--target", "aarch64-unknown-linux-gnu.2.34"]);
         assert_eq!(
             built_binary(Path::new("t"), Architecture::Arm64),
             Path::new("t/aarch64-unknown-linux-gnu/lambda/bootstrap")

@@ -566,7 +566,8 @@ mod tests {
         );
         assert_eq!(
             describe(&cmd),
-            "CARGO_TARGET_DIR=/repo/target cargo zigbuild --profile lambda --target \
+            "CARGO_TARGET_DIR=/repo/target cargo zigbuild --profile lambda \
+             --config profile.lambda.inherits=\"release\" --target \
              x86_64-unknown-linux-gnu.2.34 --manifest-path /repo/handler/Cargo.toml --bin bootstrap"
         );
     }

@@ -106,8 +106,14 @@ pub enum Command {
     /// Resources without this stack's tag are never touched. Safe to repeat.
     Down,
     /// Show the live chain: each resource present, missing or drifted, the
-    /// alarms' state and the function's state. Reads only.
-    Status,
+    /// alarms' state and the function's state. Reads only. The handler's
+    /// code is not compared (that needs a build: use `plan`).
+    Status {
+        /// Exit 0 when everything matches the file, 2 when anything is
+        /// missing, drifted or foreign, 1 on error: for monitoring.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -238,7 +244,7 @@ async fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
             )
             .await
         }
-        Command::Status => {
+        Command::Status { detailed_exitcode } => {
             // The webhook is compared only when it is set here; the code not at all.
             let webhook = optional_webhook(&stack);
             let ctx = connect(&conn, stack, webhook, None).await?;
@@ -247,7 +253,11 @@ async fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
             let report = status::build(&plan, &live);
             let json = serde_json::to_string_pretty(&report).expect("status serializes");
             print(g.output, report.render_text(), json);
-            Ok(ExitCode::SUCCESS)
+            Ok(if *detailed_exitcode && !report.in_sync {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }

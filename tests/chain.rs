@@ -541,6 +541,8 @@ async fn drift_is_reported_by_status_and_repaired_by_up() {
     let json = ok(relayctl(&acct, &stack, &["status", "--output", "json"]));
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["in_sync"], false);
+    let out = relayctl(&acct, &stack, &["status", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "drift exits 2 for monitoring");
 
     acct.reset_calls();
     up(&acct, &stack, "a.zip");
@@ -560,6 +562,8 @@ async fn drift_is_reported_by_status_and_repaired_by_up() {
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(json["in_sync"], true, "{json}");
     assert_eq!(json["alarms"][0]["state"], "INSUFFICIENT_DATA", "{json}");
+    let out = relayctl(&acct, &stack, &["status", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0));
     assert_eq!(json["function"]["state"], "Active", "{json}");
 
     // The topic deleted behind our back: plan shows it (and its

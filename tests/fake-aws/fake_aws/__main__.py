@@ -23,6 +23,11 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
     logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
 
+    # Before anything can print `ready`: a caller may signal us right after it.
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
@@ -45,9 +50,6 @@ def main(argv=None):
     # a reader that stopped draining our stdout must never block us.
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
 
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     if args.parent_pid:
         threading.Thread(target=_watch_parent, args=(args.parent_pid, started_under_parent, stop), daemon=True).start()
     while not stop.wait(0.2):

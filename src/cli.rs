@@ -276,7 +276,7 @@ async fn apply_and_report(
         return Ok(ExitCode::SUCCESS);
     }
     if output == Output::Text {
-        print!("{}", plan.render_text());
+        write_stdout(&plan.render_text());
     }
     let applied = apply::apply(ctx, plan, &Progress).await?;
     let done = done
@@ -356,9 +356,17 @@ fn target_dir(handler: &Path) -> PathBuf {
 
 fn print(output: Output, text: String, json: String) {
     match output {
-        Output::Text => print!("{text}"),
-        Output::Json => println!("{json}"),
+        Output::Text => write_stdout(&text),
+        Output::Json => write_stdout(&format!("{json}\n")),
     }
+}
+
+/// `relayctl plan | head` closes stdout early: that is the reader's choice,
+/// not an error worth a panic (print! would panic on the broken pipe).
+fn write_stdout(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 /// Progress lines on stderr: one when a change starts (so a long wait is

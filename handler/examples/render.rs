@@ -5,7 +5,7 @@
 //! `SLACK_CHANNEL` is honoured as in the handler. Exits non-zero when stdin
 //! cannot be read or is not JSON.
 
-use std::io::Read;
+use std::io::{ErrorKind, Read, Write};
 
 use anyhow::{Context, bail};
 use relay_handler::{event, render};
@@ -31,7 +31,12 @@ fn run() -> anyhow::Result<()> {
     let channel = std::env::var(relay_handler::config::CHANNEL_VAR).ok();
     for notification in event::parse_value(&value) {
         let message = render::render(&notification, channel.as_deref());
-        println!("{}", serde_json::to_string_pretty(&message)?);
+        let json = serde_json::to_string_pretty(&message)?;
+        match writeln!(std::io::stdout().lock(), "{json}") {
+            // `render | head` closing the pipe early is not an error.
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => return Ok(()),
+            other => other.context("could not write to stdout")?,
+        }
     }
     Ok(())
 }

@@ -457,3 +457,86 @@ pub async fn delete_many(ctx: &Ctx, names: &[String]) -> Result<(), AwsError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::test_ctx;
+
+    const STACK: &str = "name: al\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nalarms:\n  - name: cpu\n    instance_id: i-0123456789abcdef0";
+
+    fn live_as_desired(ctx: &Ctx) -> Vec<Live> {
+        desired(ctx)
+            .into_iter()
+            .map(|d| Live {
+                name: d.name,
+                spec: d.spec,
+                tags: d.tags,
+                state: Some("OK".into()),
+                state_reason: None,
+                state_updated: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_seed_alarm_is_wanted_exactly() {
+        let ctx = test_ctx(STACK, None);
+        let d = &desired(&ctx)[0];
+        assert_eq!(d.name, "al-cpu");
+        let topic = "arn:aws:sns:eu-west-1:111122223333:al-alarms".to_string();
+        assert_eq!(
+            d.spec,
+            Spec {
+                metric: "CPUUtilization".into(),
+                namespace: "AWS/EC2".into(),
+                statistic: "Average".into(),
+                period_s: 60,
+                evaluation_periods: 1,
+                threshold: 80.0,
+                comparison: "GreaterThanThreshold".into(),
+                dimensions: vec!["InstanceId=i-0123456789abcdef0".into()],
+                alarm_actions: vec![topic.clone()],
+                ok_actions: vec![topic],
+                description: d.spec.description.clone(),
+            }
+        );
+    }
+
+    #[test]
+    fn tags_only_drift_does_not_rewrite_the_alarm() {
+        // PutMetricAlarm would reset the alarm's state: only TagResource may run.
+        let ctx = test_ctx(STACK, None);
+        let mut live = live_as_desired(&ctx);
+        live[0].tags.insert("stray".into(), "x".into());
+        let changes = diff(&live, desired(&ctx));
+        assert_eq!(changes.len(), 1);
+        match &changes[0].op {
+            Some(AnyOp::Alarm(Op::Put {
+                spec, create, tags, ..
+            })) => {
+                assert!(!spec && !create);
+                assert_eq!(tags.as_ref().unwrap().remove, vec!["stray".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_owned_alarm_gone_from_the_file_is_deleted() {
+        let ctx = test_ctx(STACK, None);
+        let mut live = live_as_desired(&ctx);
+        let mut old = live[0].clone();
+        old.name = "al-memory".into();
+        live.push(old);
+        let changes = diff(&live, desired(&ctx));
+        let actions: Vec<(&str, Action)> = changes
+            .iter()
+            .map(|c| (c.name.as_str(), c.action))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![("al-cpu", Action::NoOp), ("al-memory", Action::Delete)]
+        );
+    }
+}

@@ -495,6 +495,130 @@ async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::test_ctx;
+
+    const STACK: &str = "name: fn\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nalarms:\n  - name: cpu\n    instance_id: i-0123456789abcdef0";
+
+    /// What AWS would report for a function made exactly as desired.
+    fn live_as_desired(ctx: &Ctx) -> Live {
+        let d = desired(ctx);
+        Live {
+            runtime: Some(RUNTIME.into()),
+            handler: Some(HANDLER.into()),
+            role: Some(d.role),
+            memory_mb: Some(d.memory_mb),
+            timeout_s: Some(d.timeout_s),
+            architecture: Some(d.architecture.into()),
+            env: HashMap::from([(
+                ENV_WEBHOOK.to_string(),
+                d.webhook.unwrap().expose().to_string(),
+            )]),
+            code_sha256: d.code_sha256,
+            state: Some("Active".into()),
+            state_reason: None,
+            last_update_status: Some("Successful".into()),
+            tags: d.tags,
+        }
+    }
+
+    fn update_op(change: &Change) -> (bool, bool, bool) {
+        match change.op.as_ref() {
+            Some(AnyOp::Function(op)) => match op.as_ref() {
+                Op::Update {
+                    config, code, tags, ..
+                } => (*config, *code, tags.is_some()),
+                other => panic!("expected an update, got {other:?}"),
+            },
+            other => panic!("expected a function op, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_differs_nothing_to_do() {
+        let ctx = test_ctx(STACK, Some("sha-a"));
+        let change = diff(&ctx, Some(&live_as_desired(&ctx)), desired(&ctx));
+        assert_eq!(change.action, Action::NoOp);
+    }
+
+    #[test]
+    fn memory_is_a_configuration_update_only() {
+        let ctx = test_ctx(STACK, Some("sha-a"));
+        let mut live = live_as_desired(&ctx);
+        live.memory_mb = Some(256);
+        let change = diff(&ctx, Some(&live), desired(&ctx));
+        assert_eq!(
+            change.attrs,
+            vec![Attr::new(
+                "memory_mb",
+                Some("256".into()),
+                Some("128".into())
+            )]
+        );
+        assert_eq!(update_op(&change), (true, false, false));
+    }
+
+    #[test]
+    fn new_code_is_a_code_update_only() {
+        let ctx = test_ctx(STACK, Some("sha-b"));
+        let mut live = live_as_desired(&ctx);
+        live.code_sha256 = Some("sha-a".into());
+        let change = diff(&ctx, Some(&live), desired(&ctx));
+        assert_eq!(
+            change.attrs,
+            vec![Attr::new(
+                "code_sha256",
+                Some("sha-a".into()),
+                Some("sha-b".into())
+            )]
+        );
+        assert_eq!(update_op(&change), (false, true, false));
+    }
+
+    #[test]
+    fn a_new_webhook_is_a_sensitive_configuration_update() {
+        let ctx = test_ctx(STACK, Some("sha-a"));
+        let mut live = live_as_desired(&ctx);
+        live.env
+            .insert(ENV_WEBHOOK.into(), "https://hooks.slack.invalid/old".into());
+        let change = diff(&ctx, Some(&live), desired(&ctx));
+        assert_eq!(change.attrs.len(), 1);
+        assert!(change.attrs[0].sensitive, "{:?}", change.attrs);
+        assert_eq!(update_op(&change), (true, false, false));
+    }
+
+    #[test]
+    fn without_a_package_or_webhook_neither_is_compared() {
+        let mut ctx = test_ctx(STACK, None);
+        ctx.webhook = None;
+        let mut live = live_as_desired(&test_ctx(STACK, Some("sha-a")));
+        live.env.insert(
+            ENV_WEBHOOK.into(),
+            "https://hooks.slack.invalid/other".into(),
+        );
+        let change = diff(&ctx, Some(&live), desired(&ctx));
+        assert_eq!(change.action, Action::NoOp, "{:?}", change.attrs);
+    }
+
+    #[test]
+    fn a_stray_tag_is_removed_but_aws_tags_stay() {
+        let ctx = test_ctx(STACK, Some("sha-a"));
+        let mut live = live_as_desired(&ctx);
+        live.tags.insert("added-in-console".into(), "x".into());
+        live.tags
+            .insert("aws:cloudformation:stack-name".into(), "y".into());
+        let change = diff(&ctx, Some(&live), desired(&ctx));
+        assert_eq!(update_op(&change), (false, false, true));
+        let Some(AnyOp::Function(op)) = &change.op else {
+            unreachable!()
+        };
+        let Op::Update {
+            tags: Some(tags), ..
+        } = op.as_ref()
+        else {
+            unreachable!()
+        };
+        assert_eq!(tags.remove, vec!["added-in-console".to_string()]);
+    }
 
     fn call_err(code: &str, detail: &str) -> AwsError {
         AwsError::Call {

@@ -188,6 +188,39 @@ fn normalize_value(v: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// A context for unit tests of `diff`: real clients that are never sent,
+/// the stack parsed from YAML (handler path: this repository's handler/).
+#[cfg(test)]
+pub fn test_ctx(yaml: &str, package_sha: Option<&str>) -> Ctx {
+    use aws_config::{BehaviorVersion, Region};
+    let handler = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("handler");
+    let yaml = format!("{yaml}\nhandler:\n  path: {}\n", handler.display());
+    let stack =
+        Stack::parse(&yaml, std::path::Path::new("stack.yaml")).expect("test stack is valid");
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .build();
+    Ctx {
+        clients: Clients {
+            iam: aws_sdk_iam::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            account: "111122223333".into(),
+            region: "eu-west-1".into(),
+        },
+        stack,
+        webhook: Some(Secret::new("https://hooks.slack.invalid/services/T/B/x")),
+        package: package_sha.map(|sha| Package {
+            zip: Vec::new(),
+            sha256: sha.to_string(),
+            source: std::path::PathBuf::new(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

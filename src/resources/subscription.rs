@@ -143,3 +143,32 @@ pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::test_ctx;
+
+    const STACK: &str = "name: sub\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nalarms:\n  - name: cpu\n    instance_id: i-0123456789abcdef0";
+
+    #[test]
+    fn one_subscription_is_kept_duplicates_go() {
+        let ctx = test_ctx(STACK, None);
+        let live = vec![
+            Live {
+                arn: "arn:1".into(),
+            },
+            Live {
+                arn: "arn:2".into(),
+            },
+        ];
+        let changes = diff(&ctx, &live, true);
+        let actions: Vec<Action> = changes.iter().map(|c| c.action).collect();
+        assert_eq!(actions, vec![Action::NoOp, Action::Delete]);
+        assert!(
+            matches!(&changes[1].op, Some(AnyOp::Subscription(Op::Delete { arn })) if arn == "arn:2")
+        );
+        assert_eq!(diff(&ctx, &[], true)[0].action, Action::Create);
+        assert!(diff(&ctx, &[], false).is_empty());
+    }
+}

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 
 /// Where to talk to AWS; all optional, the standard chain fills the rest.
 #[derive(Debug, Clone, Default)]
@@ -49,11 +49,15 @@ impl Clients {
             .map(|r| r.to_string())
             .ok_or(AwsError::NoRegion)?;
         let sts = aws_sdk_sts::Client::new(&config);
-        let identity = sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| AwsError::call("account", "sts", "GetCallerIdentity", e))?;
+        let identity =
+            sts.get_caller_identity().send().await.map_err(|e| {
+                match AwsError::call("sts", "caller identity", "GetCallerIdentity", e) {
+                    AwsError::Call { detail, .. } if detail.contains("no credentials") => {
+                        AwsError::NoCredentials { detail }
+                    }
+                    other => other,
+                }
+            })?;
         let account = identity.account().unwrap_or_default().to_string();
         Ok(Clients {
             iam: aws_sdk_iam::Client::new(&config),
@@ -72,6 +76,10 @@ impl Clients {
 pub enum AwsError {
     #[error("no AWS region: set `region:` in stack.yaml, pass --region, or export AWS_REGION")]
     NoRegion,
+    #[error(
+        "no AWS credentials: {detail}\n  hint: set AWS_PROFILE (see `aws configure`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+    )]
+    NoCredentials { detail: String },
     #[error("{kind} {name}: {operation} failed: {detail}")]
     Call {
         kind: &'static str,
@@ -111,6 +119,22 @@ impl fmt::Display for ForeignOwner {
     }
 }
 
+/// "dispatch failure: io error: connection refused": each cause's message
+/// once, without the Debug dump the SDK's DisplayErrorContext appends.
+fn source_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        let message = cause.to_string();
+        if !out.contains(&message) {
+            out.push_str(": ");
+            out.push_str(&message);
+        }
+        next = cause.source();
+    }
+    out
+}
+
 impl AwsError {
     /// Maps an SDK error, keeping the service's code and message: the 1.x
     /// SDK's own Display is just "service error".
@@ -131,11 +155,11 @@ impl AwsError {
                     (Some(c), Some(m)) => format!("{c}: {m}"),
                     (Some(c), None) => c.to_string(),
                     (None, Some(m)) => m.to_string(),
-                    (None, None) => DisplayErrorContext(&err).to_string(),
+                    (None, None) => source_chain(&err),
                 };
                 (code, detail)
             }
-            None => (None, DisplayErrorContext(&err).to_string()),
+            None => (None, source_chain(&err)),
         };
         AwsError::Call {
             kind,

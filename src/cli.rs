@@ -165,7 +165,9 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn init_logging(verbose: u8) {
     let filter = match verbose {
-        0 => "warn",
+        // aws-config warns about every credential and region source it
+        // tries; the error that follows says what is missing. -v shows them.
+        0 => "warn,aws_config=error",
         1 => "relayctl=info,warn",
         2 => "relayctl=debug,info",
         _ => "debug",

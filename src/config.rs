@@ -13,14 +13,19 @@
 //! whose fields are all optional and loosely typed (strings, i64), so that a bad
 //! value becomes a collected `Problem` instead of serde's first-and-only error;
 //! then `validate` checks every field and builds the typed `Stack`.
-//! Syntax errors, unknown fields and wrong types still come from serde (one
-//! problem, with serde_yaml's line and column).
+//! Before serde, the file is read as a `serde_yaml::Value` and walked against
+//! the same schema (`STACK_FIELDS`): every unknown field and wrong type is a
+//! problem of its own, the bad fields are dropped, and the rest still goes
+//! through `validate`. Only a YAML syntax error stops everything (one problem,
+//! with serde_yaml's line and column).
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde_yaml::{Mapping, Value};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
@@ -350,32 +355,50 @@ impl Stack {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let raw: RawStack = match serde_yaml::from_str(text) {
-            Ok(raw) => raw,
-            Err(e) => {
-                return Err(ConfigError::Invalid {
-                    file: file.to_path_buf(),
-                    problems: vec![serde_problem(&e)],
-                });
-            }
+        let invalid = |problems: Vec<Problem>| ConfigError::Invalid {
+            file: file.to_path_buf(),
+            problems,
+        };
+        // Built on first use: by a file with problems, or one whose strings
+        // need their written form back.
+        let index = OnceCell::new();
+        let Walked {
+            raw,
+            mut problems,
+            dropped,
+        } = match serde_yaml::from_str::<Value>(text) {
+            Ok(value) => walk(value, text, &index).map_err(invalid)?,
+            // `Value` is stricter than the raw schema in corners (a repeated
+            // tag key): what serde accepted from the text still goes through.
+            Err(e) => match serde_yaml::from_str::<RawStack>(text) {
+                Ok(raw) => Walked {
+                    raw,
+                    problems: Vec::new(),
+                    dropped: Vec::new(),
+                },
+                // A syntax error leaves nothing to walk: one problem, as serde saw it.
+                Err(_) => return Err(invalid(vec![serde_problem(&e)])),
+            },
         };
         let mut v = Validator::default();
         let stack = v.stack(raw, base_dir, file);
-        if v.problems.is_empty() {
+        // A dropped field reads as missing: "is required" on top of "wrong
+        // type" would be noise.
+        v.problems
+            .retain(|p| !dropped.iter().any(|d| is_within(&p.path, d)));
+        if problems.is_empty() && v.problems.is_empty() {
             return Ok(stack);
         }
-        // Only a file with problems pays for the second parse.
-        let index = LineIndex::build(text);
-        let mut problems = v.problems;
-        for p in &mut problems {
+        // Unless the walk needed it already, only a file with problems pays
+        // for the second parse.
+        let index = index.get_or_init(|| LineIndex::build(text));
+        for p in &mut v.problems {
             p.line = index.line_of(&p.path);
         }
+        problems.append(&mut v.problems);
         // File order reads best; problems without a line go last.
         problems.sort_by_key(|p| p.line.unwrap_or(usize::MAX));
-        Err(ConfigError::Invalid {
-            file: file.to_path_buf(),
-            problems,
-        })
+        Err(invalid(problems))
     }
 
     /// The Slack webhook URL from the environment variable the stack names.
@@ -521,9 +544,508 @@ fn is_serde_path(s: &str) -> bool {
 }
 
 fn friendly_types(s: &str) -> String {
-    s.replace("expected i64", "expected a whole number")
+    hide_strings(s)
+        .replace("expected i64", "expected a whole number")
         .replace("expected f64", "expected a number")
         .replace("expected a boolean", "expected true or false")
+}
+
+/// serde's `string "…"` (Rust-escaped) becomes `a string`: the content may be
+/// a webhook URL pasted in the wrong place.
+fn hide_strings(s: &str) -> String {
+    const OPEN: &str = "string \"";
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(OPEN) {
+        out.push_str(&rest[..i]);
+        out.push_str("a string");
+        let mut chars = rest[i + OPEN.len()..].char_indices();
+        let mut end = None;
+        while let Some((j, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => {
+                    end = Some(i + OPEN.len() + j + 1);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        // An unterminated quote: drop the rest rather than risk showing it.
+        rest = end.map_or("", |e| &rest[e..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Shape: the file as a `Value`, walked against the schema before serde reads
+// it, so that every unknown field and every wrong type is a problem of its
+// own instead of serde's first and only error. Bad fields are dropped and the
+// rest goes on to `validate`.
+
+/// What a field's value must look like.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Any scalar: serde_yaml reads `1234` or `true` as text where text belongs.
+    Text,
+    Whole,
+    Number,
+    Bool,
+    Section(&'static [Field]),
+    /// A sequence of sections; the hint is for an item that is not one.
+    List(&'static [Field], &'static str),
+    /// Tags: text keys to text values.
+    TextMap,
+}
+
+/// One known field. `hint` shows the right form (used for a wrong type).
+struct Field {
+    name: &'static str,
+    kind: Kind,
+    hint: &'static str,
+}
+
+/// The raw schema's fields, in `Raw*` order; a unit test holds them to serde's.
+const STACK_FIELDS: &[Field] = &[
+    Field {
+        name: "name",
+        kind: Kind::Text,
+        hint: "e.g. `name: cpu-relay`",
+    },
+    Field {
+        name: "region",
+        kind: Kind::Text,
+        hint: "e.g. `region: eu-west-1`",
+    },
+    Field {
+        name: "slack",
+        kind: Kind::Section(SLACK_FIELDS),
+        hint: "`slack:` with `webhook_url_env: SLACK_WEBHOOK_URL` indented under it",
+    },
+    Field {
+        name: "handler",
+        kind: Kind::Section(HANDLER_FIELDS),
+        hint: "`handler:` with fields such as `path: handler` indented under it",
+    },
+    Field {
+        name: "route",
+        kind: Kind::Text,
+        hint: "`route: sns` or `route: direct`",
+    },
+    Field {
+        name: "alarms",
+        kind: Kind::List(
+            ALARM_FIELDS,
+            "each alarm is a mapping such as `- name: high-cpu` with \
+             `instance_id: i-0123456789abcdef0` under it",
+        ),
+        hint: "a list under `alarms:`, one `- name: …` entry per alarm",
+    },
+    Field {
+        name: "tags",
+        kind: Kind::TextMap,
+        hint: "`tags:` with `key: value` lines indented under it, e.g. `team: platform`",
+    },
+];
+
+const SLACK_FIELDS: &[Field] = &[
+    Field {
+        name: "webhook_url_env",
+        kind: Kind::Text,
+        hint: "the variable's name, e.g. `webhook_url_env: SLACK_WEBHOOK_URL`",
+    },
+    Field {
+        name: "channel",
+        kind: Kind::Text,
+        hint: "e.g. `channel: \"#alerts\"`",
+    },
+];
+
+const HANDLER_FIELDS: &[Field] = &[
+    Field {
+        name: "path",
+        kind: Kind::Text,
+        hint: "the handler crate's folder, e.g. `path: handler`",
+    },
+    Field {
+        name: "memory_mb",
+        kind: Kind::Whole,
+        hint: "e.g. `memory_mb: 256`, without quotes (Lambda allows 128 to 10240 MB)",
+    },
+    Field {
+        name: "timeout_s",
+        kind: Kind::Whole,
+        hint: "e.g. `timeout_s: 10`, without quotes (Lambda allows 1 to 900 seconds)",
+    },
+    Field {
+        name: "architecture",
+        kind: Kind::Text,
+        hint: "`architecture: x86_64` or `architecture: arm64`",
+    },
+    Field {
+        name: "log_retention_days",
+        kind: Kind::Whole,
+        hint: "e.g. `log_retention_days: 14`, without quotes",
+    },
+];
+
+const ALARM_FIELDS: &[Field] = &[
+    Field {
+        name: "name",
+        kind: Kind::Text,
+        hint: "e.g. `name: high-cpu`",
+    },
+    Field {
+        name: "instance_id",
+        kind: Kind::Text,
+        hint: "e.g. `instance_id: i-0123456789abcdef0`",
+    },
+    Field {
+        name: "metric",
+        kind: Kind::Text,
+        hint: "e.g. `metric: CPUUtilization`",
+    },
+    Field {
+        name: "namespace",
+        kind: Kind::Text,
+        hint: "e.g. `namespace: AWS/EC2`",
+    },
+    Field {
+        name: "statistic",
+        kind: Kind::Text,
+        hint: "e.g. `statistic: Average`",
+    },
+    Field {
+        name: "period_s",
+        kind: Kind::Whole,
+        hint: "e.g. `period_s: 60`, without quotes (10, 30 or a multiple of 60)",
+    },
+    Field {
+        name: "evaluation_periods",
+        kind: Kind::Whole,
+        hint: "e.g. `evaluation_periods: 3`, without quotes",
+    },
+    Field {
+        name: "threshold",
+        kind: Kind::Number,
+        hint: "e.g. `threshold: 80` or `threshold: 2.5`, without quotes",
+    },
+    Field {
+        name: "comparison",
+        kind: Kind::Text,
+        hint: "e.g. `comparison: GreaterThanThreshold`",
+    },
+    Field {
+        name: "notify_ok",
+        kind: Kind::Bool,
+        hint: "`notify_ok: true` or `notify_ok: false`",
+    },
+];
+
+/// The walk's result: the raw stack to validate, the problems found on the
+/// way, and the paths of the fields it dropped.
+struct Walked {
+    raw: RawStack,
+    problems: Vec<Problem>,
+    dropped: Vec<String>,
+}
+
+/// Walks `value` against the schema, then reads what is left into `RawStack`.
+/// `Err` holds problems that leave nothing to validate.
+fn walk(mut value: Value, text: &str, index: &OnceCell<LineIndex>) -> Result<Walked, Vec<Problem>> {
+    let mut shape = Shape {
+        text,
+        index,
+        problems: Vec::new(),
+        dropped: Vec::new(),
+    };
+    match &value {
+        // An empty file: every field is missing, which `validate` reports.
+        Value::Null => {}
+        Value::Mapping(_) => shape.fields(&mut value, "", STACK_FIELDS),
+        other => {
+            shape.wrong_type(
+                "",
+                other,
+                "a mapping of stack fields",
+                "stack.yaml is a mapping with `name:`, `slack:`, `alarms:` and so on, \
+                 one per line",
+            );
+            return Err(shape.problems);
+        }
+    }
+    let Shape {
+        problems, dropped, ..
+    } = shape;
+    let raw = if problems.is_empty() {
+        // A well-formed file is read from its text exactly as before the walk
+        // existed; serde's error, should the walk miss something, is still
+        // one problem with its line and column.
+        serde_yaml::from_str(text).map_err(|e| vec![serde_problem(&e)])?
+    } else {
+        // What the walk left fits the raw schema; if it somehow does not, the
+        // problems found are still all true.
+        match RawStack::deserialize(value) {
+            Ok(raw) => raw,
+            Err(_) => return Err(problems),
+        }
+    };
+    Ok(Walked {
+        raw,
+        problems,
+        dropped,
+    })
+}
+
+struct Shape<'a> {
+    text: &'a str,
+    index: &'a OnceCell<LineIndex>,
+    problems: Vec<Problem>,
+    /// Paths whose values were dropped (or emptied, for a list item):
+    /// `validate` sees them as missing, and says so to no one.
+    dropped: Vec<String>,
+}
+
+impl Shape<'_> {
+    fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::build(self.text))
+    }
+
+    fn problem(&mut self, path: String, message: String, hint: String) {
+        let mark = self.index().mark_of(&path);
+        self.problems.push(Problem {
+            path,
+            line: mark.map(|(line, _)| line),
+            column: mark.map(|(_, col)| col),
+            message,
+            hint: Some(hint),
+        });
+    }
+
+    fn wrong_type(&mut self, path: &str, found: &Value, expected: &str, hint: &str) {
+        self.problem(
+            path.to_string(),
+            format!("wrong type: found {}, expected {expected}", describe(found)),
+            hint.to_string(),
+        );
+    }
+
+    /// Keeps the known fields of the mapping in `value` that have the right
+    /// shape; every other entry becomes a problem and is removed.
+    fn fields(&mut self, value: &mut Value, path: &str, fields: &'static [Field]) {
+        let Value::Mapping(map) = value else {
+            return;
+        };
+        for (key, mut v) in std::mem::take(map) {
+            let Some(name) = key_text(&key) else {
+                self.problem(
+                    path.to_string(),
+                    "has a key that is not a field name".to_string(),
+                    expected_fields(fields),
+                );
+                continue;
+            };
+            let child = key_path(path, &name);
+            let Some(field) = fields.iter().find(|f| f.name == name) else {
+                let hint = match closest(&name, fields) {
+                    Some(known) => format!("did you mean `{known}`? {}", expected_fields(fields)),
+                    None => expected_fields(fields),
+                };
+                self.problem(child, "unknown field".to_string(), hint);
+                continue;
+            };
+            if self.value(&mut v, &child, field) {
+                map.insert(Value::String(name), v);
+            }
+        }
+    }
+
+    /// Checks one field's value, fixing it up in place; false drops it.
+    fn value(&mut self, v: &mut Value, path: &str, field: &Field) -> bool {
+        let ok = match (field.kind, &*v) {
+            // Absent, as far as the `Option` in `Raw*` is concerned.
+            (_, Value::Null) => true,
+            (Kind::Text, _) => self.text(v, path),
+            (Kind::Whole, Value::Number(n)) => n.as_i64().is_some(),
+            (Kind::Number, Value::Number(_)) | (Kind::Bool, Value::Bool(_)) => true,
+            (Kind::Section(fields), Value::Mapping(_)) => {
+                self.fields(v, path, fields);
+                true
+            }
+            (Kind::List(fields, item_hint), Value::Sequence(_)) => {
+                self.list(v, path, fields, item_hint);
+                true
+            }
+            (Kind::TextMap, Value::Mapping(_)) => {
+                self.text_map(v, path);
+                true
+            }
+            _ => false,
+        };
+        if !ok {
+            let expected = match field.kind {
+                Kind::Text => "a single value",
+                Kind::Whole => "a whole number",
+                Kind::Number => "a number",
+                Kind::Bool => "true or false",
+                Kind::Section(_) => "a mapping of fields",
+                Kind::List(..) => "a list",
+                Kind::TextMap => "a mapping of keys to values",
+            };
+            self.wrong_type(path, v, expected, field.hint);
+            self.dropped.push(path.to_string());
+        }
+        ok
+    }
+
+    /// A scalar where text belongs becomes the text as written, which is
+    /// what serde_yaml gives a `String` field (`Value` has resolved `0x10`
+    /// to 16 and `~` to null already). False for a list or a mapping.
+    fn text(&mut self, v: &mut Value, path: &str) -> bool {
+        let scalar = match &*v {
+            Value::String(_) => return true,
+            Value::Tagged(t) => &t.value,
+            other => other,
+        };
+        let shown = match scalar {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => String::new(),
+            Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_) => return false,
+        };
+        let written = self.index().scalars.get(path).cloned();
+        *v = Value::String(written.unwrap_or(shown));
+        true
+    }
+
+    fn list(&mut self, v: &mut Value, path: &str, fields: &'static [Field], item_hint: &str) {
+        let Value::Sequence(items) = v else {
+            return;
+        };
+        for (i, item) in items.iter_mut().enumerate() {
+            let item_path = format!("{path}[{i}]");
+            // `-` alone is an item with every field missing to serde_yaml;
+            // `- ~` or `- null` is not.
+            let bare = item.is_null()
+                && self
+                    .index()
+                    .scalars
+                    .get(&item_path)
+                    .is_none_or(|t| t.is_empty());
+            match item {
+                Value::Mapping(_) => self.fields(item, &item_path, fields),
+                _ if bare => *item = Value::Mapping(Mapping::new()),
+                _ => {
+                    self.wrong_type(&item_path, item, "a mapping of fields", item_hint);
+                    self.dropped.push(item_path);
+                    // Emptied, not removed: later items keep their index.
+                    *item = Value::Mapping(Mapping::new());
+                }
+            }
+        }
+    }
+
+    fn text_map(&mut self, v: &mut Value, path: &str) {
+        let Value::Mapping(map) = v else {
+            return;
+        };
+        let value_field = Field {
+            name: "",
+            kind: Kind::Text,
+            hint: "a tag value is a single value, e.g. `team: platform`",
+        };
+        for (key, mut value) in std::mem::take(map) {
+            let Some(key) = key_text(&key) else {
+                self.problem(
+                    path.to_string(),
+                    "has a key that is not a single value".to_string(),
+                    "tag keys are plain text, e.g. `team: platform`".to_string(),
+                );
+                continue;
+            };
+            let child = key_path(path, &key);
+            // A tag with no value is an empty (or `~`) string to serde_yaml.
+            let ok = if value.is_null() {
+                self.text(&mut value, &child)
+            } else {
+                self.value(&mut value, &child, &value_field)
+            };
+            if ok {
+                map.insert(Value::String(key), value);
+            }
+        }
+    }
+}
+
+/// A scalar key as text; `None` for a list or mapping used as a key.
+fn key_text(key: &Value) -> Option<String> {
+    match key {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null => Some("~".to_string()),
+        Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_) => None,
+    }
+}
+
+/// What was found, for "wrong type: found …". Never a string's content: it
+/// may be a webhook URL pasted in the wrong place.
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(_) => "a string".to_string(),
+        Value::Sequence(_) => "a list".to_string(),
+        Value::Mapping(_) => "a mapping".to_string(),
+        Value::Tagged(_) => "a tagged value".to_string(),
+    }
+}
+
+/// serde's wording, which the unknown-field hint always had.
+fn expected_fields(fields: &[Field]) -> String {
+    let names: Vec<String> = fields.iter().map(|f| format!("`{}`", f.name)).collect();
+    format!("expected one of {}", names.join(", "))
+}
+
+/// The known field within edit distance 2 of `name`, nearest first.
+fn closest(name: &str, fields: &[Field]) -> Option<&'static str> {
+    fields
+        .iter()
+        .map(|f| (edit_distance(name, f.name), f.name))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance over chars, one row at a time.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// `path` is `outer` or a field or item inside it.
+fn is_within(path: &str, outer: &str) -> bool {
+    path.strip_prefix(outer)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 // ---------------------------------------------------------------------------
@@ -1055,8 +1577,15 @@ fn is_instance_id(s: &str) -> bool {
 // Field paths and their lines
 
 /// `parent.key`, or `parent["key"]` when the key is not a plain word (tag keys
-/// such as `cost:center`), so a path always names exactly one field.
+/// such as `cost:center`), so a path always names exactly one field (a key
+/// that looks like a URL is not shown).
 fn key_path(parent: &str, key: &str) -> String {
+    // A webhook URL used as a key must not reach a message through its path.
+    let key = if looks_like_url(key) {
+        "<URL, not shown>"
+    } else {
+        key
+    };
     let plain = !key.is_empty()
         && key
             .bytes()
@@ -1087,7 +1616,11 @@ fn parent_path(path: &str) -> Option<&str> {
 /// quoting and comments cannot shift a line.
 #[derive(Debug, Default)]
 struct LineIndex {
-    lines: HashMap<String, usize>,
+    /// Path -> (line, 1-based column) of its key, or of the item in a sequence.
+    marks: HashMap<String, (usize, usize)>,
+    /// Path -> the text of a scalar value as written (`0x10`, `~`, ``): what
+    /// serde_yaml hands a string field, which `Value` has already resolved.
+    scalars: HashMap<String, String>,
 }
 
 impl LineIndex {
@@ -1102,10 +1635,15 @@ impl LineIndex {
     /// The line of `path`, or of its nearest ancestor present in the file (a
     /// defaulted field borrows its section's line).
     fn line_of(&self, path: &str) -> Option<usize> {
+        self.mark_of(path).map(|(line, _)| line)
+    }
+
+    /// `line_of` with the column of the same key or item.
+    fn mark_of(&self, path: &str) -> Option<(usize, usize)> {
         let mut path = Some(path);
         while let Some(p) = path {
-            if let Some(line) = self.lines.get(p) {
-                return Some(*line);
+            if let Some(mark) = self.marks.get(p) {
+                return Some(*mark);
             }
             path = parent_path(p);
         }
@@ -1159,7 +1697,10 @@ impl MarkedEventReceiver for IndexBuilder {
                     Event::Scalar(k, ..) => key_path(path, k),
                     _ => COMPLEX_KEY.to_string(),
                 };
-                self.index.lines.entry(child.clone()).or_insert(mark.line());
+                self.index
+                    .marks
+                    .entry(child.clone())
+                    .or_insert(line_col(&mark));
                 *key = Some(child.clone());
                 if opens {
                     self.stack.push(open_frame(&ev, COMPLEX_KEY.to_string()));
@@ -1169,11 +1710,22 @@ impl MarkedEventReceiver for IndexBuilder {
         };
         // A mapping value keeps its key's line (recorded above): for a block
         // value the key is where the reader looks.
-        self.index.lines.entry(child.clone()).or_insert(mark.line());
+        self.index
+            .marks
+            .entry(child.clone())
+            .or_insert(line_col(&mark));
+        if let Event::Scalar(text, ..) = &ev {
+            self.index.scalars.insert(child.clone(), text.clone());
+        }
         if opens {
             self.stack.push(open_frame(&ev, child));
         }
     }
+}
+
+/// yaml-rust2's line is 1-based already, its column 0-based.
+fn line_col(mark: &Marker) -> (usize, usize) {
+    (mark.line(), mark.col() + 1)
 }
 
 fn open_frame(ev: &Event, path: String) -> Frame {
@@ -1206,7 +1758,8 @@ mod tests {
     use super::*;
 
     fn lines(text: &str) -> HashMap<String, usize> {
-        LineIndex::build(text).lines
+        let marks = LineIndex::build(text).marks;
+        marks.into_iter().map(|(p, (line, _))| (p, line)).collect()
     }
 
     #[test]
@@ -1263,6 +1816,62 @@ tags: { team: platform, \"cost:center\": x }
         assert_eq!(parent_path("alarms[0]"), Some("alarms"));
         assert_eq!(parent_path("tags[\"a.b\"]"), Some("tags"));
         assert_eq!(parent_path("name"), None);
+    }
+
+    /// The names serde's unknown-field error lists for a `Raw*` struct.
+    fn serde_fields<T: serde::de::DeserializeOwned + fmt::Debug>() -> Vec<String> {
+        let err = serde_yaml::from_str::<T>("zzz: 1").unwrap_err().to_string();
+        let (_, allowed) = err.split_once("expected").unwrap();
+        allowed
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn shape_schema_matches_the_raw_structs() {
+        let names = |fields: &[Field]| -> Vec<String> {
+            fields.iter().map(|f| f.name.to_string()).collect()
+        };
+        assert_eq!(names(STACK_FIELDS), serde_fields::<RawStack>());
+        assert_eq!(names(SLACK_FIELDS), serde_fields::<RawSlack>());
+        assert_eq!(names(HANDLER_FIELDS), serde_fields::<RawHandler>());
+        assert_eq!(names(ALARM_FIELDS), serde_fields::<RawAlarm>());
+    }
+
+    #[test]
+    fn edit_distance_and_suggestions() {
+        assert_eq!(edit_distance("treshold", "threshold"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("memroy_mb", "memory_mb"), 2);
+        assert_eq!(closest("treshold", ALARM_FIELDS), Some("threshold"));
+        assert_eq!(closest("tag", STACK_FIELDS), Some("tags"));
+        assert_eq!(closest("webhook", SLACK_FIELDS), None);
+    }
+
+    #[test]
+    fn serde_strings_are_not_shown() {
+        assert_eq!(
+            hide_strings(r#"invalid type: string "https://x/\"y", expected i64"#),
+            "invalid type: a string, expected i64"
+        );
+        assert_eq!(hide_strings(r#"string "unterminated"#), "a string");
+        assert_eq!(
+            key_path("slack", "https://hooks.slack.com/services/T/B/X"),
+            "slack[\"<URL, not shown>\"]"
+        );
+    }
+
+    #[test]
+    fn within_a_dropped_path() {
+        assert!(is_within("alarms[1]", "alarms[1]"));
+        assert!(is_within("alarms[1].name", "alarms[1]"));
+        assert!(!is_within("alarms[10].name", "alarms[1]"));
+        assert!(is_within("handler.path", "handler"));
+        assert!(!is_within("handlers", "handler"));
     }
 
     #[test]

@@ -424,3 +424,204 @@ fn webhook_url_comes_from_the_named_variable_and_is_never_shown() {
         assert!(!format!("{err:?}").contains("SECRET"));
     }
 }
+
+#[test]
+fn unknown_fields_and_wrong_types_are_reported_with_everything_else() {
+    let path = fixture("shape-problems.yaml");
+    let (problems, shown) = problems_of(&path);
+    // (path, line, column, message)
+    let expected: &[(&str, usize, Option<usize>, &str)] = &[
+        ("name", 3, None, "\"Cpu_Relay\" is not a valid stack name"),
+        ("slack.chanel", 6, Some(3), "unknown field"),
+        (
+            "handler.memory_mb",
+            9,
+            Some(3),
+            "wrong type: found a string, expected a whole number",
+        ),
+        (
+            "handler.timeout_s",
+            10,
+            None,
+            "1000 seconds is out of range",
+        ),
+        (
+            "route",
+            11,
+            Some(1),
+            "wrong type: found a list, expected a single value",
+        ),
+        ("alarms[0].treshold", 15, Some(5), "unknown field"),
+        ("alarms[0].period_s", 16, None, "45 is not a valid period"),
+        (
+            "alarms[0].notify_ok",
+            17,
+            Some(5),
+            "wrong type: found a string, expected true or false",
+        ),
+        (
+            "alarms[1]",
+            18,
+            Some(5),
+            "wrong type: found a string, expected a mapping of fields",
+        ),
+        (
+            "alarms[2].instance_id",
+            20,
+            None,
+            "\"i-xyz\" is not an EC2 instance id",
+        ),
+        (
+            "alarms[2].threshold",
+            21,
+            Some(5),
+            "wrong type: found a string, expected a number",
+        ),
+        (
+            "tags.team",
+            23,
+            Some(3),
+            "wrong type: found a list, expected a single value",
+        ),
+        ("webhook", 25, Some(1), "unknown field"),
+    ];
+    for (field, line, column, message) in expected {
+        let p = at(&problems, field);
+        assert_eq!(p.line, Some(*line), "line of {field}");
+        assert_eq!(p.column, *column, "column of {field}");
+        assert_eq!(p.message, *message, "{field}");
+        assert!(p.hint.is_some(), "{field} has a hint");
+    }
+    // The emptied alarms[1] and the dropped route add no "is required" noise.
+    assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+    assert!(shown.contains("(13 problems):"), "{shown}");
+    let lines: Vec<usize> = problems.iter().map(|p| p.line.unwrap()).collect();
+    assert!(lines.is_sorted(), "{lines:?}");
+
+    let hint = |field: &str| at(&problems, field).hint.clone().unwrap();
+    assert!(
+        hint("alarms[0].treshold")
+            .starts_with("did you mean `threshold`? expected one of `name`, `instance_id`,")
+    );
+    assert!(hint("slack.chanel").starts_with("did you mean `channel`?"));
+    assert!(
+        hint("webhook").starts_with("expected one of `name`, `region`, `slack`,"),
+        "no suggestion for a name that is not close: {}",
+        hint("webhook")
+    );
+    assert!(hint("handler.memory_mb").contains("`memory_mb: 256`"));
+    let file = path.display();
+    assert!(
+        shown.contains(&format!(
+            "\n  {file}:15:5: alarms[0].treshold: unknown field\n    hint: did you mean `threshold`?"
+        )),
+        "{shown}"
+    );
+    for secret in ["SECRET", "hooks.slack.com", "lots", "just-a-name"] {
+        assert!(!shown.contains(secret), "{secret} shown in: {shown}");
+    }
+}
+
+#[test]
+fn unknown_field_wrong_type_and_bad_name_together() {
+    let text = "\
+name: Bad_Name
+slack: { webhook_url_env: SLACK_WEBHOOK_URL }
+handler:
+  memory_mb: lots
+alarms:
+  - name: high-cpu
+    instance_id: i-0123456789abcdef0
+    treshold: 90
+";
+    // handler.path defaults to `handler`, which the repo has.
+    let err = Stack::parse(text, &repo().join("s.yaml")).unwrap_err();
+    let ConfigError::Invalid { problems, .. } = err else {
+        panic!("{err:?}")
+    };
+    let found: Vec<(&str, Option<usize>)> =
+        problems.iter().map(|p| (p.path.as_str(), p.line)).collect();
+    assert_eq!(
+        found,
+        [
+            ("name", Some(1)),
+            ("handler.memory_mb", Some(4)),
+            ("alarms[0].treshold", Some(8)),
+        ]
+    );
+    assert!(problems.iter().all(|p| p.hint.is_some()), "{problems:#?}");
+}
+
+#[test]
+fn a_value_of_the_wrong_shape_is_one_problem_and_never_echoed() {
+    let file = repo().join("s.yaml");
+    let parse = |text: &str| match Stack::parse(text, &file) {
+        Err(ConfigError::Invalid { problems, .. }) => problems,
+        other => panic!("expected Invalid, got {other:?}"),
+    };
+    // A webhook pasted as the whole slack section.
+    let secret = "https://hooks.slack.com/services/T0/B0/XSECRET";
+    let text = MINIMAL.replace(
+        "slack: { webhook_url_env: SLACK_WEBHOOK_URL }",
+        &format!("slack: {secret}"),
+    );
+    let problems = parse(&text);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0].path, "slack");
+    assert_eq!(problems[0].line, Some(2));
+    assert_eq!(
+        problems[0].message,
+        "wrong type: found a string, expected a mapping of fields"
+    );
+    assert!(!format!("{problems:?}").contains("SECRET"));
+
+    // A mapping where the list of alarms belongs: not also "at least one alarm".
+    let text = "name: x\nslack: { webhook_url_env: A }\nalarms:\n  name: high-cpu\n";
+    let problems = parse(text);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(
+        (problems[0].path.as_str(), problems[0].line),
+        ("alarms", Some(3))
+    );
+    assert_eq!(
+        problems[0].message,
+        "wrong type: found a mapping, expected a list"
+    );
+
+    // The whole file a list.
+    let problems = parse("- name: x\n");
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0].path, "");
+    assert!(
+        problems[0]
+            .message
+            .contains("expected a mapping of stack fields")
+    );
+}
+
+#[test]
+fn scalars_keep_their_written_form_next_to_a_shape_problem() {
+    // With a wrong type elsewhere, the rest is read from the walked value:
+    // text fields must still hold the text as written, as serde_yaml reads it.
+    let text = format!(
+        "{MINIMAL}    notify_ok: maybe\nregion: 0x10\ntags: {{ a: 0x10, b: 1.50, c: ~ }}\n"
+    );
+    let err = Stack::parse(&text, &repo().join("s.yaml")).unwrap_err();
+    let ConfigError::Invalid { problems, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert_eq!(problems[0].path, "alarms[0].notify_ok");
+    assert_eq!(problems[1].path, "region");
+    assert_eq!(problems[1].message, "\"0x10\" is not an AWS region code");
+    // And without it, the same tags are read as before.
+    let text = format!("{MINIMAL}tags: {{ a: 0x10, b: 1.50, c: ~ }}\n");
+    let stack = Stack::parse(&text, &repo().join("s.yaml")).unwrap();
+    assert_eq!(stack.tags["a"], "0x10");
+    assert_eq!(stack.tags["b"], "1.50");
+    assert_eq!(stack.tags["c"], "~");
+    // A repeated tag key, which `Value` refuses, reads as it always did.
+    let text = format!("{MINIMAL}tags: {{ a: x, a: y }}\n");
+    let stack = Stack::parse(&text, &repo().join("s.yaml")).unwrap();
+    assert_eq!(stack.tags["a"], "y");
+}

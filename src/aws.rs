@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 
@@ -24,6 +25,8 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub account: String,
     pub region: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`: part of every ARN relayctl derives.
+    pub partition: String,
 }
 
 impl Clients {
@@ -43,6 +46,15 @@ impl Clients {
         if let Some(url) = &conn.endpoint_url {
             loader = loader.endpoint_url(url);
         }
+        // A 500-alarm stack sends hundreds of CloudWatch calls whose quotas
+        // are a few per second: adaptive mode rate-limits on throttling
+        // instead of failing after the standard three attempts. An explicit
+        // AWS_MAX_ATTEMPTS / AWS_RETRY_MODE still wins.
+        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
+            && std::env::var_os("AWS_RETRY_MODE").is_none()
+        {
+            loader = loader.retry_config(RetryConfig::adaptive().with_max_attempts(8));
+        }
         let config = loader.load().await;
         let region = config
             .region()
@@ -59,6 +71,13 @@ impl Clients {
                 }
             })?;
         let account = identity.account().unwrap_or_default().to_string();
+        // arn:PARTITION:sts::ACCOUNT:...; China and GovCloud are not `aws`.
+        let partition = identity
+            .arn()
+            .and_then(|arn| arn.split(':').nth(1))
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+            .to_string();
         Ok(Clients {
             iam: aws_sdk_iam::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
@@ -67,6 +86,7 @@ impl Clients {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             account,
             region,
+            partition,
         })
     }
 }
@@ -189,12 +209,15 @@ impl AwsError {
 impl Clients {
     pub fn arn(&self, service: &str, resource: &str) -> String {
         format!(
-            "arn:aws:{service}:{}:{}:{resource}",
-            self.region, self.account
+            "arn:{}:{service}:{}:{}:{resource}",
+            self.partition, self.region, self.account
         )
     }
 
     pub fn global_arn(&self, service: &str, resource: &str) -> String {
-        format!("arn:aws:{service}::{}:{resource}", self.account)
+        format!(
+            "arn:{}:{service}::{}:{resource}",
+            self.partition, self.account
+        )
     }
 }

@@ -868,3 +868,45 @@ async fn switching_to_route_direct_rewires_the_alarm_and_removes_the_topic() {
     up(&acct, &stack, "a.zip");
     acct.assert_no_writes();
 }
+
+#[test]
+fn two_ups_at_once_both_succeed_and_leave_one_chain() {
+    // Whichever loses each create race must find the winner's resource,
+    // prove it ours by tag, and converge it instead of failing.
+    let acct = Account::new();
+    let stack = Stack::new("race");
+    let zip = stack.zip("a.zip");
+    let outs: Vec<Output> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| relayctl(&acct, &stack, &["up", "--zip", &zip])))
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for out in outs {
+        ok(out);
+    }
+    let writes = writes(&acct);
+    assert!(
+        writes.contains(&pair("lambda", "CreateFunction")),
+        "{writes:?}"
+    );
+    acct.reset_calls();
+    let out = up(&acct, &stack, "a.zip");
+    assert!(
+        text(&out.stdout).contains("No changes"),
+        "{}",
+        text(&out.stdout)
+    );
+    acct.assert_no_writes();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let c = clients(&acct);
+    let subs = rt
+        .block_on(
+            c.sns
+                .list_subscriptions_by_topic()
+                .topic_arn(arn(&acct, "sns", "race-alarms"))
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(subs.subscriptions().len(), 1, "one message, one post");
+}

@@ -41,6 +41,10 @@ pub struct Live {
     pub memory_mb: Option<i32>,
     pub timeout_s: Option<i32>,
     pub architecture: Option<String>,
+    /// The webhook as the function has it; kept out of `env` so that no
+    /// Debug of live state can ever print it.
+    pub webhook: Option<Secret>,
+    /// The other environment variables.
     pub env: HashMap<String, String>,
     pub code_sha256: Option<String>,
     pub state: Option<String>,
@@ -113,6 +117,11 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     let Some(c) = out.configuration else {
         return Ok(None);
     };
+    let mut env = c
+        .environment()
+        .and_then(|e| e.variables())
+        .cloned()
+        .unwrap_or_default();
     Ok(Some(Live {
         runtime: c.runtime().map(|r| r.as_str().to_string()),
         handler: c.handler().map(str::to_string),
@@ -126,11 +135,8 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
                 .map_or("x86_64", |a| a.as_str())
                 .to_string(),
         ),
-        env: c
-            .environment()
-            .and_then(|e| e.variables())
-            .cloned()
-            .unwrap_or_default(),
+        webhook: env.remove(ENV_WEBHOOK).map(Secret::new),
+        env,
         code_sha256: c.code_sha256().map(str::to_string),
         state: c.state().map(|s| s.as_str().to_string()),
         state_reason: c.state_reason().map(str::to_string),
@@ -206,7 +212,7 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Change {
         Some(want.timeout_s.to_string()),
     );
     if let Some(url) = &want.webhook {
-        let old = live.env.get(ENV_WEBHOOK).cloned();
+        let old = live.webhook.as_ref().map(|s| s.expose().to_string());
         if old.as_deref() != Some(url.expose()) {
             attrs.push(
                 Attr::new(
@@ -291,7 +297,7 @@ pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
     match op {
         Op::Create(want) => {
             let code = FunctionCode::builder().zip_file(zip(ctx)?).build();
-            retry_while_propagating(ctx, "CreateFunction", || {
+            let created = retry_while_propagating(ctx, "CreateFunction", || {
                 lambda
                     .create_function()
                     .function_name(&name)
@@ -310,8 +316,22 @@ pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
                     .set_tags(Some(want.tags.clone().into_iter().collect()))
                     .send()
             })
-            .await?;
-            wait_function_ready(ctx).await
+            .await;
+            match created {
+                Ok(_) => wait_function_ready(ctx).await,
+                // AWS: made meanwhile (a concurrent or earlier run): read it,
+                // which proves it ours or fails as foreign, then converge it.
+                Err(e) if is_already_exists(&e) => {
+                    let live = read(ctx).await?;
+                    match diff(ctx, live.as_ref(), want.clone()).op {
+                        Some(AnyOp::Function(op)) if matches!(*op, Op::Update { .. }) => {
+                            Box::pin(apply(ctx, &op)).await
+                        }
+                        _ => Ok(()),
+                    }
+                }
+                Err(e) => Err(e),
+            }
         }
         Op::Update {
             want,
@@ -428,10 +448,16 @@ where
 /// The new role is not visible to Lambda yet, or the function is busy.
 pub fn is_transient(err: &AwsError) -> bool {
     match err.code() {
-        Some("ResourceConflictException") => true,
+        // On CreateFunction the same code means "already exists": not
+        // something waiting will fix.
+        Some("ResourceConflictException") => !is_already_exists(err),
         Some("InvalidParameterValueException") => is_role_not_assumable(err.detail()),
         _ => false,
     }
+}
+
+fn is_already_exists(err: &AwsError) -> bool {
+    err.code() == Some("ResourceConflictException") && err.detail().contains("already exist")
 }
 
 fn is_role_not_assumable(message: &str) -> bool {
@@ -509,10 +535,8 @@ mod tests {
             memory_mb: Some(d.memory_mb),
             timeout_s: Some(d.timeout_s),
             architecture: Some(d.architecture.into()),
-            env: HashMap::from([(
-                ENV_WEBHOOK.to_string(),
-                d.webhook.unwrap().expose().to_string(),
-            )]),
+            webhook: d.webhook,
+            env: HashMap::new(),
             code_sha256: d.code_sha256,
             state: Some("Active".into()),
             state_reason: None,
@@ -578,8 +602,7 @@ mod tests {
     fn a_new_webhook_is_a_sensitive_configuration_update() {
         let ctx = test_ctx(STACK, Some("sha-a"));
         let mut live = live_as_desired(&ctx);
-        live.env
-            .insert(ENV_WEBHOOK.into(), "https://hooks.slack.invalid/old".into());
+        live.webhook = Some(Secret::new("https://hooks.slack.invalid/old"));
         let change = diff(&ctx, Some(&live), desired(&ctx));
         assert_eq!(change.attrs.len(), 1);
         assert!(change.attrs[0].sensitive, "{:?}", change.attrs);
@@ -591,10 +614,7 @@ mod tests {
         let mut ctx = test_ctx(STACK, None);
         ctx.webhook = None;
         let mut live = live_as_desired(&test_ctx(STACK, Some("sha-a")));
-        live.env.insert(
-            ENV_WEBHOOK.into(),
-            "https://hooks.slack.invalid/other".into(),
-        );
+        live.webhook = Some(Secret::new("https://hooks.slack.invalid/other"));
         let change = diff(&ctx, Some(&live), desired(&ctx));
         assert_eq!(change.action, Action::NoOp, "{:?}", change.attrs);
     }
@@ -637,6 +657,10 @@ mod tests {
             "InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda."
         )));
         assert!(is_transient(&call_err("ResourceConflictException", "busy")));
+        assert!(!is_transient(&call_err(
+            "ResourceConflictException",
+            "ResourceConflictException: Function already exist: s-relay"
+        )));
         assert!(!is_transient(&call_err(
             "InvalidParameterValueException",
             "MemorySize must be >= 128"

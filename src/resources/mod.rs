@@ -210,6 +210,7 @@ pub fn test_ctx(yaml: &str, package_sha: Option<&str>) -> Ctx {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             account: "111122223333".into(),
             region: "eu-west-1".into(),
+            partition: "aws".into(),
         },
         stack,
         webhook: Some(Secret::new("https://hooks.slack.invalid/services/T/B/x")),

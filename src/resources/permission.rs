@@ -192,7 +192,8 @@ pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
 
 async fn add(ctx: &Ctx, s: &Statement) -> Result<(), AwsError> {
     let name = ctx.stack.function_name();
-    ctx.clients
+    let added = ctx
+        .clients
         .lambda
         .add_permission()
         .function_name(&name)
@@ -201,9 +202,23 @@ async fn add(ctx: &Ctx, s: &Statement) -> Result<(), AwsError> {
         .principal(&s.principal)
         .source_arn(&s.source_arn)
         .send()
-        .await
-        .map_err(|e| AwsError::call(KIND, &s.sid, "AddPermission", e))?;
-    wait_statement(ctx, &s.sid).await
+        .await;
+    match added {
+        Ok(_) => wait_statement(ctx, &s.sid).await,
+        // AWS: the Sid exists already (a concurrent or earlier run). Done if
+        // it says what we want; otherwise replace it.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|x| x.is_resource_conflict_exception()) =>
+        {
+            if read(ctx).await?.iter().any(|live| live == s) {
+                return Ok(());
+            }
+            remove(ctx, &s.sid).await?;
+            Box::pin(add(ctx, s)).await
+        }
+        Err(e) => Err(AwsError::call(KIND, &s.sid, "AddPermission", e)),
+    }
 }
 
 /// AWS: the policy read lags AddPermission; read the statement back by Sid

@@ -15,7 +15,7 @@ use crate::package::{self, Package, PackageError};
 use crate::plan::{Action, Change};
 use crate::resources::Ctx;
 use crate::secret::Secret;
-use crate::{converge, live, status};
+use crate::{converge, live, smoke, status};
 
 const ABOUT: &str =
     "Wire an AWS CloudWatch alarm to Slack: alarm -> SNS -> Lambda -> Slack, from one stack.yaml";
@@ -36,6 +36,7 @@ Typical use:
   relayctl plan        # what would change, nothing written
   relayctl up          # build the handler and converge AWS to the file
   relayctl status      # the live chain, drift, the alarm's state
+  relayctl test        # fire one alarm through the chain, see Slack's answer
   relayctl down        # remove everything the stack owns
 
 Credentials and region come from the standard AWS chain (AWS_PROFILE,
@@ -114,6 +115,21 @@ pub enum Command {
         #[arg(long)]
         detailed_exitcode: bool,
     },
+    /// Fire a test notification through the live chain: set one alarm to
+    /// ALARM (its only write), then watch the function's log until the
+    /// handler says Slack accepted the message, or why not. CloudWatch
+    /// restores the alarm's real state at its next evaluation.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Which alarm to fire, by its name in stack.yaml (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub alarm: Option<String>,
+    /// How long to watch the function's log for the handler's verdict.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +158,14 @@ pub enum Error {
         found: &'static str,
         wanted: &'static str,
     },
+    #[error(
+        "stack.yaml has no alarm named {0}\n  hint: pass one of the `alarms:` names to --alarm"
+    )]
+    NoSuchAlarm(String),
+    #[error(
+        "the chain is not in place: {0} missing\n  hint: run `relayctl up` first (`relayctl status` shows what is there)"
+    )]
+    NotUp(String),
     #[error("{} resource(s) named like this stack's are not owned by it; nothing was changed:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
     Foreign(Vec<AwsError>),
 }
@@ -245,6 +269,63 @@ async fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
                 "Deleted {n} resource(s) of stack {stack}.",
             )
             .await
+        }
+        Command::Test(args) => {
+            let alarm = match &args.alarm {
+                Some(name) => stack.alarms.iter().find(|a| &a.name == name),
+                None => stack.alarms.first(),
+            }
+            .ok_or_else(|| Error::NoSuchAlarm(args.alarm.clone().unwrap_or_default()))?;
+            let alarm = stack.alarm_name(alarm);
+            let ctx = connect(&conn, stack, None, None).await?;
+            let mut live = live::read_all(&ctx).await?;
+            refuse_foreign(&mut live)?;
+            if live.function.is_none() {
+                return Err(Error::NotUp(format!(
+                    "lambda function {}",
+                    ctx.stack.function_name()
+                )));
+            }
+            if !live.alarms.iter().any(|a| a.name == alarm) {
+                return Err(Error::NotUp(format!("cloudwatch alarm {alarm}")));
+            }
+            eprintln!(
+                "setting {alarm} to ALARM, then watching {} for up to {}s ...",
+                ctx.stack.log_group_name(),
+                args.wait
+            );
+            let verdict = smoke::fire(&ctx, &alarm, Duration::from_secs(args.wait)).await?;
+            let (text, ok) = match &verdict {
+                smoke::Verdict::Delivered { after } => (
+                    format!(
+                        "Slack accepted the test notification for {alarm} ({:.1}s after firing).\n",
+                        after.as_secs_f64()
+                    ),
+                    true,
+                ),
+                smoke::Verdict::Refused { line } => (
+                    format!(
+                        "The handler ran but the post failed:\n  {}\nCheck the webhook (SLACK_WEBHOOK_URL at `up`) and the channel.\n",
+                        line.trim()
+                    ),
+                    false,
+                ),
+                smoke::Verdict::Silent { waited } => (
+                    format!(
+                        "No delivery of {alarm} seen in {} after {:.0}s: the alarm action, the subscription or the function did not run. `relayctl status` shows the chain.\n",
+                        ctx.stack.log_group_name(),
+                        waited.as_secs_f64()
+                    ),
+                    false,
+                ),
+            };
+            let json = serde_json::json!({"alarm": alarm, "delivered": ok, "detail": text.trim()});
+            print(g.output, text, json.to_string());
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Status { detailed_exitcode } => {
             // The webhook is compared only when it is set here; the code not at all.

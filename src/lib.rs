@@ -9,4 +9,5 @@ pub mod package;
 pub mod plan;
 pub mod resources;
 pub mod secret;
+pub mod smoke;
 pub mod status;

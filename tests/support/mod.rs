@@ -217,7 +217,7 @@ impl Account {
             .unwrap_or_else(|e| panic!("GET {url}: {e}"))
     }
 
-    /// The calls that changed something (everything but Get*/List*/Describe*).
+    /// The calls that changed something (everything but Get*/List*/Describe*/Filter*).
     pub fn writes(&self) -> Vec<Call> {
         self.calls().into_iter().filter(|c| c.write).collect()
     }

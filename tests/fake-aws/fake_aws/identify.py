@@ -31,7 +31,8 @@ CREDENTIAL = re.compile(
     r"Credential=(?P<akid>[^/,\s]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request"
 )
 TWELVE_DIGITS = re.compile(r"^\d{12}$")
-READ_PREFIXES = ("Get", "List", "Describe")
+# Logs' FilterLogEvents reads too (relayctl test polls it).
+READ_PREFIXES = ("Get", "List", "Describe", "Filter")
 
 
 @dataclass

@@ -55,6 +55,15 @@ fn up(acct: &Account, dir: &Path) {
     );
 }
 
+/// A fresh account with the stack up.
+fn deployed() -> (Account, tempfile::TempDir) {
+    let acct = Account::new();
+    let dir = tempfile::tempdir().unwrap();
+    stack(dir.path());
+    up(&acct, dir.path());
+    (acct, dir)
+}
+
 /// Waits for relayctl's SetAlarmState, then logs `line` as the function would.
 fn handler_logs_after_firing(acct: &Account, line: &'static str) -> std::thread::JoinHandle<()> {
     let acct = acct.clone();
@@ -96,10 +105,7 @@ fn handler_logs_after_firing(acct: &Account, line: &'static str) -> std::thread:
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fires_the_alarm_and_says_when_nothing_arrives() {
-    let acct = Account::new();
-    let dir = tempfile::tempdir().unwrap();
-    stack(dir.path());
-    up(&acct, dir.path());
+    let (acct, dir) = deployed();
     acct.reset_calls();
     let out = relayctl(&acct, dir.path(), &["test", "--wait", "1"]);
     assert_eq!(out.status.code(), Some(1));
@@ -129,10 +135,7 @@ async fn fires_the_alarm_and_says_when_nothing_arrives() {
 
 #[test]
 fn reports_the_handlers_success() {
-    let acct = Account::new();
-    let dir = tempfile::tempdir().unwrap();
-    stack(dir.path());
-    up(&acct, dir.path());
+    let (acct, dir) = deployed();
     let writer = handler_logs_after_firing(
         &acct,
         r#" INFO posted to Slack index=0 kind="alarm" name="smoke-cpu" attempts=1"#,
@@ -156,10 +159,7 @@ fn reports_the_handlers_success() {
 
 #[test]
 fn reports_slacks_refusal_with_its_error_name() {
-    let acct = Account::new();
-    let dir = tempfile::tempdir().unwrap();
-    stack(dir.path());
-    up(&acct, dir.path());
+    let (acct, dir) = deployed();
     let writer = handler_logs_after_firing(
         &acct,
         r#"ERROR could not post to Slack index=0 kind="alarm" name="smoke-cpu" slack_error=Some("channel_not_found")"#,

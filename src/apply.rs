@@ -1,18 +1,21 @@
-//! Runs a plan over the dependency graph. Creates and updates go level by
-//! level upwards (role, log group, topic; then function; then permission
-//! and alarms; then subscription), deletes afterwards level by level
-//! downwards. Independent changes of one level run at once, except
-//! permission writes on one function, which AWS can drop when concurrent.
+//! Runs a plan over the dependency graph. Each kind's level comes from the
+//! dependencies its resource module declares: creates and updates go level
+//! by level upwards, deletes afterwards level by level downwards.
+//! Independent changes of one level run at once, except ops that share a
+//! lane (permission writes on one function, which AWS can drop when
+//! concurrent; alarm deletes, which go in one batched call).
 //! A failed level stops the run; what was done stays done, and the next
 //! `up` (or `down`) picks up from the live state.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt, future::BoxFuture, stream};
 
 use crate::aws::AwsError;
-use crate::plan::{Action, Change, Kind, Plan};
-use crate::resources::{self, Ctx, Op};
+use crate::change::{Action, Change};
+use crate::plan::Plan;
+use crate::resources::{self, Ctx, Operation, Step};
 
 /// How many AWS writes run at once within one level.
 const WRITES_AT_ONCE: usize = 8;
@@ -21,14 +24,6 @@ const WRITES_AT_ONCE: usize = 8;
 pub trait Reporter: Send + Sync {
     fn started(&self, change: &Change);
     fn finished(&self, change: &Change, elapsed: Duration, error: Option<&AwsError>);
-}
-
-/// A reporter that shows nothing (library use, tests).
-pub struct Silent;
-
-impl Reporter for Silent {
-    fn started(&self, _: &Change) {}
-    fn finished(&self, _: &Change, _: Duration, _: Option<&AwsError>) {}
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,34 +42,31 @@ fn render_failures(failures: &[AwsError]) -> String {
         .join("\n")
 }
 
+/// The plan's changes as runs of one level each: writes upwards, then
+/// deletes downwards.
+fn levels(plan: &Plan) -> Vec<Vec<&Step>> {
+    let mut writes: BTreeMap<usize, Vec<&Step>> = BTreeMap::new();
+    let mut deletes: BTreeMap<usize, Vec<&Step>> = BTreeMap::new();
+    for step in plan.changes.iter().filter(|s| s.op.is_some()) {
+        let level = resources::level(step.change.kind);
+        let side = match step.change.action {
+            Action::Delete => &mut deletes,
+            _ => &mut writes,
+        };
+        side.entry(level).or_default().push(step);
+    }
+    writes
+        .into_values()
+        .chain(deletes.into_values().rev())
+        .collect()
+}
+
+/// Applies every change; returns how many were applied.
 pub async fn apply(ctx: &Ctx, plan: &Plan, reporter: &dyn Reporter) -> Result<usize, ApplyError> {
-    let (deletes, writes): (Vec<&Change>, Vec<&Change>) = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .partition(|c| c.action == Action::Delete);
-    let mut levels: Vec<Vec<&Change>> = Vec::new();
-    for level in 0..=3 {
-        levels.push(
-            writes
-                .iter()
-                .copied()
-                .filter(|c| c.kind.level() == level)
-                .collect(),
-        );
-    }
-    for level in (0..=3).rev() {
-        levels.push(
-            deletes
-                .iter()
-                .copied()
-                .filter(|c| c.kind.level() == level)
-                .collect(),
-        );
-    }
-    let attempted = writes.len() + deletes.len();
+    let levels = levels(plan);
+    let attempted = levels.iter().map(Vec::len).sum();
     let mut done = 0;
-    for level in levels.into_iter().filter(|l| !l.is_empty()) {
+    for level in levels {
         let results: Vec<Result<usize, Vec<AwsError>>> = stream::iter(tasks(ctx, level, reporter))
             .buffer_unordered(WRITES_AT_ONCE)
             .collect()
@@ -99,74 +91,68 @@ pub async fn apply(ctx: &Ctx, plan: &Plan, reporter: &dyn Reporter) -> Result<us
 
 type Task<'a> = BoxFuture<'a, Result<usize, Vec<AwsError>>>;
 
-/// Splits one level into units of work that may run concurrently.
-fn tasks<'a>(ctx: &'a Ctx, level: Vec<&'a Change>, reporter: &'a dyn Reporter) -> Vec<Task<'a>> {
-    let (permissions, rest): (Vec<&Change>, Vec<&Change>) =
-        level.into_iter().partition(|c| c.kind == Kind::Permission);
-    let (alarm_deletes, singles): (Vec<&Change>, Vec<&Change>) = rest
-        .into_iter()
-        .partition(|c| c.kind == Kind::Alarm && c.action == Action::Delete);
-
-    let mut tasks: Vec<Task<'a>> = singles
-        .into_iter()
-        .map(|c| {
-            async move {
-                run_one(ctx, c, reporter)
-                    .await
-                    .map(|_| 1)
-                    .map_err(|e| vec![e])
-            }
-            .boxed()
-        })
-        .collect();
-    if !permissions.is_empty() {
-        // AWS: concurrent AddPermission/RemovePermission on one function can
-        // lose statements (terraform serialises them too).
-        tasks.push(
-            async move {
-                for c in &permissions {
-                    run_one(ctx, c, reporter).await.map_err(|e| vec![e])?;
+/// Splits one level into units of work that may run concurrently: each
+/// step on its own, or a lane of steps that must not overlap.
+fn tasks<'a>(ctx: &'a Ctx, level: Vec<&'a Step>, reporter: &'a dyn Reporter) -> Vec<Task<'a>> {
+    let mut lanes: BTreeMap<&'static str, Vec<&'a Step>> = BTreeMap::new();
+    let mut tasks: Vec<Task<'a>> = Vec::new();
+    for step in level {
+        match step.op.as_deref().and_then(Operation::lane) {
+            Some(lane) => lanes.entry(lane).or_default().push(step),
+            None => tasks.push(
+                async move {
+                    run_one(ctx, step, reporter)
+                        .await
+                        .map(|_| 1)
+                        .map_err(|e| vec![e])
                 }
-                Ok(permissions.len())
-            }
-            .boxed(),
-        );
+                .boxed(),
+            ),
+        }
     }
-    if !alarm_deletes.is_empty() {
-        tasks.push(async move { delete_alarms(ctx, &alarm_deletes, reporter).await }.boxed());
-    }
+    tasks.extend(
+        lanes
+            .into_values()
+            .map(|lane| run_lane(ctx, lane, reporter).boxed()),
+    );
     tasks
 }
 
-async fn run_one(ctx: &Ctx, change: &Change, reporter: &dyn Reporter) -> Result<(), AwsError> {
-    let Some(op) = &change.op else { return Ok(()) };
-    reporter.started(change);
+async fn run_one(ctx: &Ctx, step: &Step, reporter: &dyn Reporter) -> Result<(), AwsError> {
+    let Some(op) = &step.op else { return Ok(()) };
+    reporter.started(&step.change);
     let start = Instant::now();
-    let result = match op {
-        Op::Role(op) => resources::role::apply(ctx, op).await,
-        Op::LogGroup(op) => resources::log_group::apply(ctx, op).await,
-        Op::Topic(op) => resources::topic::apply(ctx, op).await,
-        Op::Function(op) => resources::function::apply(ctx, op).await,
-        Op::Permission(op) => resources::permission::apply(ctx, op).await,
-        Op::Alarm(op) => resources::alarm::apply(ctx, op).await,
-        Op::Subscription(op) => resources::subscription::apply(ctx, op).await,
-    };
-    reporter.finished(change, start.elapsed(), result.as_ref().err());
+    let result = op.run(ctx).await;
+    reporter.finished(&step.change, start.elapsed(), result.as_ref().err());
     result
 }
 
-/// DeleteAlarms takes up to 100 names: one call for many alarm deletions.
-async fn delete_alarms(
+/// A lane's steps in one batched call when their op offers one, else one
+/// after another.
+async fn run_lane(
     ctx: &Ctx,
-    changes: &[&Change],
+    lane: Vec<&Step>,
     reporter: &dyn Reporter,
 ) -> Result<usize, Vec<AwsError>> {
-    let names: Vec<String> = changes.iter().map(|c| c.name.clone()).collect();
-    changes.iter().for_each(|c| reporter.started(c));
-    let start = Instant::now();
-    let result = resources::alarm::delete_many(ctx, &names).await;
-    changes
-        .iter()
-        .for_each(|c| reporter.finished(c, start.elapsed(), result.as_ref().err()));
-    result.map(|_| changes.len()).map_err(|e| vec![e])
+    let ops: Vec<&dyn Operation> = lane.iter().filter_map(|s| s.op.as_deref()).collect();
+    if let Some(batch) = ops.first().and_then(|op| op.run_batch(ctx, &ops)) {
+        lane.iter().for_each(|s| reporter.started(&s.change));
+        let start = Instant::now();
+        let result = batch.await;
+        lane.iter()
+            .for_each(|s| reporter.finished(&s.change, start.elapsed(), result.as_ref().err()));
+        return result.map(|()| lane.len()).map_err(|e| vec![e]);
+    }
+    for step in &lane {
+        run_one(ctx, step, reporter).await.map_err(|e| vec![e])?;
+    }
+    Ok(lane.len())
+}
+
+impl ApplyError {
+    /// The first remedy among the failures (each failure's own Display is
+    /// already in the message).
+    pub fn hint(&self) -> Option<String> {
+        self.failures.iter().find_map(AwsError::hint)
+    }
 }

@@ -1,7 +1,10 @@
 //! AWS clients for one stack, built once from the standard aws-config chain,
 //! plus the error type every resource module maps SDK errors into.
 
+use std::error::Error as StdError;
 use std::fmt;
+
+use aws_credential_types::provider::error::CredentialsError;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
@@ -61,15 +64,14 @@ impl Clients {
             .map(|r| r.to_string())
             .ok_or(AwsError::NoRegion)?;
         let sts = aws_sdk_sts::Client::new(&config);
-        let identity =
-            sts.get_caller_identity().send().await.map_err(|e| {
-                match AwsError::call("sts", "caller identity", "GetCallerIdentity", e) {
-                    AwsError::Call { detail, .. } if detail.contains("no credentials") => {
-                        AwsError::NoCredentials { detail }
-                    }
-                    other => other,
-                }
-            })?;
+        let identity = sts.get_caller_identity().send().await.map_err(|e| {
+            match has_cause::<CredentialsError>(&e) {
+                true => AwsError::NoCredentials {
+                    detail: source_chain(&e),
+                },
+                false => AwsError::call("sts", "caller identity", "GetCallerIdentity", e),
+            }
+        })?;
         let account = identity.account().unwrap_or_default().to_string();
         // arn:PARTITION:sts::ACCOUNT:...; China and GovCloud are not `aws`.
         let partition = identity
@@ -94,11 +96,9 @@ impl Clients {
 /// A failed AWS call, or a resource relayctl refuses to touch.
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
-    #[error("no AWS region: set `region:` in stack.yaml, pass --region, or export AWS_REGION")]
+    #[error("no AWS region")]
     NoRegion,
-    #[error(
-        "no AWS credentials: {detail}\n  hint: set AWS_PROFILE (see `aws configure`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-    )]
+    #[error("no AWS credentials: {detail}")]
     NoCredentials { detail: String },
     #[error("{kind} {name}: {operation} failed: {detail}")]
     Call {
@@ -110,7 +110,7 @@ pub enum AwsError {
         detail: String,
     },
     #[error(
-        "{kind} {name} exists but is not owned by this stack (tag relayctl:stack={expected} missing{found}); relayctl leaves it untouched. Rename the stack, or delete or tag that {kind} yourself"
+        "{kind} {name} exists but is not owned by this stack (tag relayctl:stack={expected} missing{found}); relayctl leaves it untouched"
     )]
     Foreign {
         kind: &'static str,
@@ -137,6 +137,19 @@ impl fmt::Display for ForeignOwner {
             None => Ok(()),
         }
     }
+}
+
+/// Whether any error in `err`'s source chain is a `T`: the SDK wraps the
+/// credentials provider's error in a dispatch or construction failure.
+fn has_cause<T: StdError + 'static>(err: &(dyn StdError + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.is::<T>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// "dispatch failure: io error: connection refused": each cause's message
@@ -190,10 +203,19 @@ impl AwsError {
         }
     }
 
-    pub fn code(&self) -> Option<&str> {
+    /// The remedy, as data; rendered once, by `report`.
+    pub fn hint(&self) -> Option<String> {
         match self {
-            AwsError::Call { code, .. } => code.as_deref(),
-            _ => None,
+            AwsError::NoRegion => Some(
+                "set `region:` in stack.yaml, pass --region, or export AWS_REGION".into(),
+            ),
+            AwsError::NoCredentials { .. } => Some(
+                "set AWS_PROFILE (see `aws configure`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+            ),
+            AwsError::Foreign { kind, .. } => Some(format!(
+                "rename the stack, or delete or tag that {kind} yourself"
+            )),
+            AwsError::Call { .. } | AwsError::Wait { .. } => None,
         }
     }
 

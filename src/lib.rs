@@ -1,13 +1,17 @@
 //! relayctl: provisions, checks and removes a CloudWatch alarm -> SNS -> Lambda -> Slack relay.
-pub mod apply;
-pub mod aws;
+//! Public: what main.rs, the tests and the benches use; the rest is private.
+mod apply;
+mod aws;
+mod change;
 pub mod cli;
+mod commands;
 pub mod config;
-pub mod converge;
-pub mod live;
 pub mod package;
-pub mod plan;
-pub mod resources;
-pub mod secret;
-pub mod smoke;
-pub mod status;
+mod plan;
+mod report;
+mod resources;
+mod secret;
+mod smoke;
+mod status;
+
+pub use commands::run;

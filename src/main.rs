@@ -3,5 +3,5 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    relayctl::cli::run(relayctl::cli::Cli::parse())
+    relayctl::run(relayctl::cli::Cli::parse())
 }

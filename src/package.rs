@@ -80,16 +80,15 @@ impl Package {
     }
 }
 
-/// What went wrong while building or reading a package. Each Display carries
-/// its remedy: the CLI prints `error: {e}` only.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+/// What went wrong while building or reading a package. Each remedy is
+/// data (`hint`), rendered by `report` after the message.
+#[derive(Debug, thiserror::Error)]
 pub enum PackageError {
     #[error(
         "building the handler for Lambda needs cargo-zigbuild and zig, but {missing} not found \
-         (looked on PATH{})\n  hint: {INSTALL_HINT}",
+         (looked on PATH{})",
         looked_in(searched)
     )]
-    #[diagnostic(code(relayctl::package::tool_missing))]
     ToolMissing {
         /// e.g. "cargo-zigbuild was" or "zig (or the Python ziglang package) was".
         missing: String,
@@ -97,70 +96,68 @@ pub enum PackageError {
         searched: Vec<PathBuf>,
     },
 
-    #[error("the Rust target {triple} is not installed\n  hint: rustup target add {triple}")]
-    #[diagnostic(code(relayctl::package::target_missing))]
+    #[error("the Rust target {triple} is not installed")]
     TargetMissing { triple: String },
 
     #[error("could not start `{command}`: {source}")]
-    #[diagnostic(code(relayctl::package::spawn))]
     Spawn {
         command: String,
         source: std::io::Error,
     },
 
-    #[error(
-        "building the handler failed ({}): `{command}`\n  hint: cargo's errors are printed above",
-        exit(*code)
-    )]
-    #[diagnostic(code(relayctl::package::build_failed))]
+    #[error("building the handler failed ({}): `{command}`", exit(*code))]
     BuildFailed { command: String, code: Option<i32> },
 
-    #[error(
-        "the handler build succeeded but {} is missing\n  hint: the handler crate needs a \
-         [[bin]] named bootstrap, built with --profile {PROFILE}",
-        path.display()
-    )]
-    #[diagnostic(code(relayctl::package::binary_missing))]
+    #[error("the handler build succeeded but {} is missing", path.display())]
     BinaryMissing { path: PathBuf },
 
     #[error("cannot read {}: {source}", path.display())]
-    #[diagnostic(code(relayctl::package::read))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
 
-    #[error(
-        "{} is not a zip file: {source}\n  hint: --zip takes a Lambda package: a zip with one \
-         executable entry named bootstrap",
-        path.display()
-    )]
-    #[diagnostic(code(relayctl::package::not_a_zip))]
+    #[error("{} is not a zip file: {source}", path.display())]
     NotAZip {
         path: PathBuf,
         source: zip::result::ZipError,
     },
 
     #[error(
-        "{} has no file named bootstrap at its top level (it holds: {})\n  hint: zip the \
-         binary as `bootstrap`, e.g. `zip -j handler.zip target/x86_64-unknown-linux-gnu/lambda/bootstrap`",
+        "{} has no file named bootstrap at its top level (it holds: {})",
         path.display(),
         summary(entries)
     )]
-    #[diagnostic(code(relayctl::package::no_bootstrap))]
     NoBootstrap { path: PathBuf, entries: Vec<String> },
 
-    #[error(
-        "bootstrap in {} is not executable (mode {mode:o})\n  hint: chmod 755 bootstrap \
-         before zipping it; Lambda would fail with \"permission denied\"",
-        path.display()
-    )]
-    #[diagnostic(code(relayctl::package::not_executable))]
+    #[error("bootstrap in {} is not executable (mode {mode:o})", path.display())]
     NotExecutable { path: PathBuf, mode: u32 },
 
     #[error("cannot write the handler zip: {0}")]
-    #[diagnostic(code(relayctl::package::zip))]
     Zip(#[from] zip::result::ZipError),
+}
+
+impl PackageError {
+    /// The remedy, as data; rendered once, by `report`.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            PackageError::ToolMissing { .. } => INSTALL_HINT.to_string(),
+            PackageError::TargetMissing { triple } => format!("rustup target add {triple}"),
+            PackageError::BuildFailed { .. } => "cargo's errors are printed above".into(),
+            PackageError::BinaryMissing { .. } => format!(
+                "the handler crate needs a [[bin]] named bootstrap, built with --profile {PROFILE}"
+            ),
+            PackageError::NotAZip { .. } => {
+                "--zip takes a Lambda package: a zip with one executable entry named bootstrap"
+                    .into()
+            }
+            PackageError::NoBootstrap { .. } => "zip the binary as `bootstrap`, e.g. `zip -j handler.zip target/x86_64-unknown-linux-gnu/lambda/bootstrap`".into(),
+            PackageError::NotExecutable { .. } => "chmod 755 bootstrap before zipping it; Lambda would fail with \"permission denied\"".into(),
+            PackageError::Spawn { .. } | PackageError::Read { .. } | PackageError::Zip(_) => {
+                return None;
+            }
+        })
+    }
 }
 
 fn looked_in(dirs: &[PathBuf]) -> String {
@@ -764,7 +761,8 @@ mod tests {
             missing: "cargo-zigbuild was".into(),
             searched: vec![],
         };
-        let text = err.to_string();
+        // What people see: the message, then the hint.
+        let text = crate::report::render(&err);
         assert!(
             text.contains("python3 -m venv .venv && .venv/bin/pip install cargo-zigbuild ziglang"),
             "{text}"
@@ -774,8 +772,8 @@ mod tests {
             triple: "aarch64-unknown-linux-gnu".into(),
         };
         assert!(
-            err.to_string()
-                .contains("rustup target add aarch64-unknown-linux-gnu")
+            crate::report::render(&err)
+                .ends_with("\n  hint: rustup target add aarch64-unknown-linux-gnu\n")
         );
     }
 }

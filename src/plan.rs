@@ -6,207 +6,16 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::resources::Op;
+use crate::change::Action;
+use crate::resources::{self, Ctx, LiveState, Step};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    NoOp,
-    Create,
-    Update,
-    /// AWS cannot change it in place: delete, then create.
-    Replace,
-    Delete,
-}
-
-impl Action {
-    fn symbol(self) -> &'static str {
-        match self {
-            Action::NoOp => " ",
-            Action::Create => "+",
-            Action::Update => "~",
-            Action::Replace => "-/+",
-            Action::Delete => "-",
-        }
-    }
-
-    fn verb(self) -> &'static str {
-        match self {
-            Action::NoOp => "unchanged",
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Replace => "replace",
-            Action::Delete => "delete",
-        }
-    }
-}
-
-/// One attribute's old and new value, already rendered for people.
-/// A sensitive value is compared for real but never rendered, in text or JSON.
-#[derive(Clone, PartialEq)]
-pub struct Attr {
-    pub name: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
-    pub sensitive: bool,
-}
-
-pub const REDACTED: &str = "(sensitive value)";
-
-impl Attr {
-    pub fn new(name: impl Into<String>, old: Option<String>, new: Option<String>) -> Attr {
-        Attr {
-            name: name.into(),
-            old,
-            new,
-            sensitive: false,
-        }
-    }
-
-    pub fn sensitive(mut self) -> Attr {
-        self.sensitive = true;
-        self
-    }
-
-    fn redacted(&self, value: &Option<String>) -> Option<String> {
-        match value {
-            Some(_) if self.sensitive => Some(REDACTED.to_string()),
-            other => other.clone(),
-        }
-    }
-
-    fn show(&self, value: &Option<String>) -> String {
-        match value {
-            None => "(none)".to_string(),
-            Some(_) if self.sensitive => REDACTED.to_string(),
-            Some(v) => v.clone(),
-        }
-    }
-}
-
-impl Serialize for Attr {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Attr", 4)?;
-        st.serialize_field("name", &self.name)?;
-        st.serialize_field("old", &self.redacted(&self.old))?;
-        st.serialize_field("new", &self.redacted(&self.new))?;
-        st.serialize_field("sensitive", &self.sensitive)?;
-        st.end()
-    }
-}
-
-// Debug goes to logs with -v: it must redact too.
-impl std::fmt::Debug for Attr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Attr")
-            .field("name", &self.name)
-            .field("old", &self.redacted(&self.old))
-            .field("new", &self.redacted(&self.new))
-            .finish()
-    }
-}
-
-/// Compares one attribute and records it when it differs.
-pub fn compare(attrs: &mut Vec<Attr>, name: &str, old: Option<String>, new: Option<String>) {
-    if old != new {
-        attrs.push(Attr::new(name, old, new));
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Role,
-    LogGroup,
-    Topic,
-    Function,
-    Permission,
-    Alarm,
-    Subscription,
-}
-
-impl Kind {
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::Role => "iam role",
-            Kind::LogGroup => "log group",
-            Kind::Topic => "sns topic",
-            Kind::Function => "lambda function",
-            Kind::Permission => "lambda permission",
-            Kind::Alarm => "cloudwatch alarm",
-            Kind::Subscription => "sns subscription",
-        }
-    }
-
-    /// Dependency level: everything in one level can run at once; a level
-    /// starts when the one before it is done (reversed for deletes).
-    pub fn level(self) -> usize {
-        match self {
-            Kind::Role | Kind::LogGroup | Kind::Topic => 0,
-            Kind::Function => 1,
-            Kind::Permission | Kind::Alarm => 2,
-            Kind::Subscription => 3,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Change {
-    pub kind: Kind,
-    pub name: String,
-    pub action: Action,
-    /// Create: every attribute; update/replace: the differing ones; delete: none.
-    pub attrs: Vec<Attr>,
-    /// Why a replace is needed, or other context worth showing.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// What apply runs; None for a no-op.
-    #[serde(skip)]
-    pub op: Option<Op>,
-}
-
-impl Change {
-    pub fn noop(kind: Kind, name: impl Into<String>) -> Change {
-        Change {
-            kind,
-            name: name.into(),
-            action: Action::NoOp,
-            attrs: Vec::new(),
-            note: None,
-            op: None,
-        }
-    }
-
-    pub fn new(
-        kind: Kind,
-        name: impl Into<String>,
-        action: Action,
-        attrs: Vec<Attr>,
-        op: Op,
-    ) -> Change {
-        Change {
-            kind,
-            name: name.into(),
-            action,
-            attrs,
-            note: None,
-            op: Some(op),
-        }
-    }
-
-    pub fn with_note(mut self, note: impl Into<String>) -> Change {
-        self.note = Some(note.into());
-        self
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct Plan {
     pub stack: String,
     pub account: String,
     pub region: String,
-    pub changes: Vec<Change>,
+    /// In dependency order (reversed for `down`); serialised as changes only.
+    pub changes: Vec<Step>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -219,9 +28,28 @@ pub struct Summary {
 }
 
 impl Plan {
+    /// What `up` would do: make live match the stack.
+    pub fn up(ctx: &Ctx, live: &LiveState) -> Plan {
+        Plan::of(ctx, resources::plan_up(ctx, live))
+    }
+
+    /// What `down` would do: delete everything the stack owns.
+    pub fn down(ctx: &Ctx, live: &LiveState) -> Plan {
+        Plan::of(ctx, resources::plan_down(ctx, live))
+    }
+
+    fn of(ctx: &Ctx, changes: Vec<Step>) -> Plan {
+        Plan {
+            stack: ctx.stack.name.clone(),
+            account: ctx.clients.account.clone(),
+            region: ctx.clients.region.clone(),
+            changes,
+        }
+    }
+
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
-        for c in &self.changes {
+        for c in self.changes.iter().map(|s| &s.change) {
             match c.action {
                 Action::NoOp => s.unchanged += 1,
                 Action::Create => s.create += 1,
@@ -234,14 +62,15 @@ impl Plan {
     }
 
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.changes.iter().any(|s| s.change.action != Action::NoOp)
     }
 
     /// Terraform-style text: one block per change, unchanged resources in a
     /// single count at the end.
     pub fn render_text(&self) -> String {
         let mut out = String::new();
-        for c in self.changes.iter().filter(|c| c.action != Action::NoOp) {
+        let changed = self.changes.iter().map(|s| &s.change);
+        for c in changed.filter(|c| c.action != Action::NoOp) {
             let _ = writeln!(
                 out,
                 "{:>3} {} {} ({})",
@@ -305,6 +134,7 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::change::{Attr, Change, Kind, REDACTED};
 
     #[test]
     fn sensitive_values_never_render() {
@@ -320,12 +150,13 @@ mod tests {
             stack: "s".into(),
             account: "1".into(),
             region: "r".into(),
-            changes: vec![Change {
-                kind: Kind::Function,
-                name: "s-relay".into(),
-                action: Action::Update,
-                attrs,
-                note: None,
+            changes: vec![Step {
+                change: Change::new(
+                    Kind::new("function", "lambda function"),
+                    "s-relay",
+                    Action::Update,
+                    attrs,
+                ),
                 op: None,
             }],
         };

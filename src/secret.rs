@@ -18,13 +18,13 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(crate::plan::REDACTED)
+        f.write_str(crate::change::REDACTED)
     }
 }
 
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(crate::plan::REDACTED)
+        f.write_str(crate::change::REDACTED)
     }
 }
 

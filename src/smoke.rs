@@ -10,9 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_sdk_cloudwatch::types::StateValue;
 
 use crate::aws::AwsError;
-use crate::resources::Ctx;
-
-const KIND: &str = "cloudwatch alarm";
+use crate::resources::{Ctx, alarm, found, log_group};
 /// What the handler logs per notification (handler/src/lib.rs, `Relay::handle`).
 pub const POSTED: &str = "posted to Slack";
 pub const NOT_POSTED: &str = "could not post to Slack";
@@ -59,7 +57,7 @@ pub async fn fire(ctx: &Ctx, alarm: &str, wait: Duration) -> Result<Verdict, Aws
         ))
         .send()
         .await
-        .map_err(|e| AwsError::call(KIND, alarm, "SetAlarmState", e))?;
+        .map_err(|e| AwsError::call(alarm::KIND.label, alarm, "SetAlarmState", e))?;
     let group = ctx.stack.log_group_name();
     let mut delay = Duration::from_millis(500);
     loop {
@@ -86,39 +84,30 @@ pub async fn fire(ctx: &Ctx, alarm: &str, wait: Duration) -> Result<Verdict, Aws
 
 /// Every log message in the group since `since_ms`, all streams, all pages.
 async fn log_lines_since(ctx: &Ctx, group: &str, since_ms: i64) -> Result<Vec<String>, AwsError> {
-    let mut lines = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = match ctx
-            .clients
-            .logs
-            .filter_log_events()
-            .log_group_name(group)
-            .start_time(since_ms)
-            .set_next_token(next.take())
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            // No group yet means no invocation yet.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                return Ok(lines);
-            }
-            Err(e) => return Err(AwsError::call("log group", group, "FilterLogEvents", e)),
-        };
-        lines.extend(
-            out.events()
-                .iter()
-                .filter_map(|e| e.message().map(str::to_string)),
-        );
-        match out.next_token {
-            Some(t) if !t.is_empty() => next = Some(t),
-            _ => return Ok(lines),
-        }
-    }
+    let pages = ctx
+        .clients
+        .logs
+        .filter_log_events()
+        .log_group_name(group)
+        .start_time(since_ms)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await;
+    // No group yet means no invocation yet.
+    let pages = found(
+        pages,
+        |e| e.is_resource_not_found_exception(),
+        log_group::KIND.label,
+        group,
+        "FilterLogEvents",
+    )?;
+    Ok(pages
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|page| page.events())
+        .filter_map(|e| e.message().map(str::to_string))
+        .collect())
 }
 
 #[cfg(test)]

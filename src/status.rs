@@ -7,8 +7,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::live::LiveState;
-use crate::plan::{Action, Attr, Plan};
+use crate::change::{Action, Attr};
+use crate::plan::Plan;
+use crate::resources::{LiveState, alarm, function};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -65,6 +66,7 @@ pub fn build(plan: &Plan, live: &LiveState) -> Status {
     let mut resources: Vec<Resource> = plan
         .changes
         .iter()
+        .map(|s| &s.change)
         .map(|c| {
             let presence = match c.action {
                 Action::NoOp => Presence::Present,
@@ -98,8 +100,7 @@ pub fn build(plan: &Plan, live: &LiveState) -> Status {
             });
         }
     }
-    let alarms = live
-        .alarms
+    let alarms = alarm::live(live)
         .iter()
         .map(|a| AlarmState {
             name: a.name.clone(),
@@ -108,7 +109,7 @@ pub fn build(plan: &Plan, live: &LiveState) -> Status {
             updated: a.state_updated.clone(),
         })
         .collect();
-    let function = live.function.as_ref().map(|f| FunctionState {
+    let function = function::live(live).map(|f| FunctionState {
         state: f.state.clone(),
         state_reason: f.state_reason.clone(),
         last_update_status: f.last_update_status.clone(),
@@ -145,17 +146,12 @@ impl Status {
             };
             let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, r.name);
             for a in &r.drift {
-                let show = |v: &Option<String>| match v {
-                    None => "(none)".to_string(),
-                    Some(_) if a.sensitive => crate::plan::REDACTED.to_string(),
-                    Some(v) => v.clone(),
-                };
                 let _ = writeln!(
                     out,
                     "      {:<22} live {} / file {}",
                     a.name,
-                    show(&a.old),
-                    show(&a.new)
+                    a.show(&a.old),
+                    a.show(&a.new)
                 );
             }
         }

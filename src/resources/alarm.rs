@@ -4,16 +4,30 @@
 //! An owned alarm under the stack's prefix that the file no longer lists is
 //! deleted; a foreign alarm under the prefix is not ours to see.
 
-use futures::{StreamExt, TryStreamExt, stream};
+use std::any::Any;
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
+use futures::future::BoxFuture;
+use futures::{FutureExt as _, StreamExt, TryStreamExt, stream};
 
-use super::{Ctx, Op as AnyOp, TagDiff, Tags, check_owner, diff_tags, is_owned, render_tags};
+use super::state::Part;
+use super::{
+    Ctx, LiveState, Operation, Registration, Step, TagApi, TagDiff, Tags, check_owner,
+    converge_tags, diff_tags, function, is_owned, render_tags, topic,
+};
 use crate::aws::AwsError;
+use crate::change::{Action, Attr, Change, Kind, compare};
 use crate::config::{Alarm, Route};
-use crate::plan::{Action, Attr, Change, Kind, compare};
 
-const KIND: &str = "cloudwatch alarm";
+pub const KIND: Kind = Kind::new("alarm", "cloudwatch alarm");
+pub const REGISTRATION: Registration = Registration {
+    kind: KIND,
+    // Its action targets the topic (route sns) or the function (direct).
+    depends_on: &[topic::KIND, function::KIND],
+    read: read_part,
+    up: plan_up,
+    down: plan_down,
+};
 /// Reads of per-alarm tags in flight at once: enough for a 500-alarm fleet,
 /// few enough not to be throttled.
 const TAG_READS_AT_ONCE: usize = 8;
@@ -68,6 +82,64 @@ pub enum Op {
     Delete {
         name: String,
     },
+}
+
+impl Operation for Op {
+    fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
+        match self {
+            Op::Put {
+                want,
+                create,
+                spec,
+                tags,
+            } => put_and_tag(ctx, want, *create, *spec, tags.as_ref()).boxed(),
+            Op::Delete { name } => delete_many(ctx, std::slice::from_ref(name)).boxed(),
+        }
+    }
+
+    fn lane(&self) -> Option<&'static str> {
+        matches!(self, Op::Delete { .. }).then_some("cloudwatch alarm deletes")
+    }
+
+    /// DeleteAlarms takes up to 100 names: one call for many deletions.
+    fn run_batch<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        lane: &'a [&'a dyn Operation],
+    ) -> Option<BoxFuture<'a, Result<(), AwsError>>> {
+        let names: Vec<String> = lane
+            .iter()
+            .filter_map(|op| match op.as_any().downcast_ref::<Op>() {
+                Some(Op::Delete { name }) => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        Some(async move { delete_many(ctx, &names).await }.boxed())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
+    Box::pin(async move {
+        let (live, foreign) = read(ctx).await?;
+        Ok(Part::new(live, foreign))
+    })
+}
+
+/// Every owned alarm under the stack's prefix.
+pub fn live(state: &LiveState) -> &[Live] {
+    state.get::<Vec<Live>>(KIND).map_or(&[], Vec::as_slice)
+}
+
+fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    diff(live(state), desired(ctx))
+}
+
+fn plan_down(_: &Ctx, state: &LiveState) -> Vec<Step> {
+    diff(live(state), Vec::new())
 }
 
 pub fn desired(ctx: &Ctx) -> Vec<Desired> {
@@ -146,26 +218,22 @@ pub async fn read(ctx: &Ctx) -> Result<(Vec<Live>, Vec<AwsError>), AwsError> {
 }
 
 async fn describe_by_prefix(ctx: &Ctx, prefix: &str) -> Result<Vec<MetricAlarm>, AwsError> {
-    let mut all = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = ctx
-            .clients
-            .cloudwatch
-            .describe_alarms()
-            .alarm_name_prefix(prefix)
-            .max_records(100)
-            .set_next_token(next.take())
-            .send()
-            .await
-            .map_err(|e| AwsError::call(KIND, format!("{prefix}*"), "DescribeAlarms", e))?;
-        // DescribeAlarms answers a missing alarm with an empty list, not an error.
-        all.extend(out.metric_alarms.unwrap_or_default());
-        match out.next_token {
-            Some(t) if !t.is_empty() => next = Some(t),
-            _ => return Ok(all),
-        }
-    }
+    let pages = ctx
+        .clients
+        .cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(prefix)
+        .max_records(100)
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| AwsError::call(KIND.label, format!("{prefix}*"), "DescribeAlarms", e))?;
+    // DescribeAlarms answers a missing alarm with an empty list, not an error.
+    Ok(pages
+        .into_iter()
+        .flat_map(|page| page.metric_alarms.unwrap_or_default())
+        .collect())
 }
 
 async fn find_tags(ctx: &Ctx, alarm: &MetricAlarm) -> Result<Tags, AwsError> {
@@ -181,7 +249,7 @@ async fn find_tags(ctx: &Ctx, alarm: &MetricAlarm) -> Result<Tags, AwsError> {
         .resource_arn(arn)
         .send()
         .await
-        .map_err(|e| AwsError::call(KIND, name, "ListTagsForResource", e))?;
+        .map_err(|e| AwsError::call(KIND.label, name, "ListTagsForResource", e))?;
     Ok(out
         .tags
         .unwrap_or_default()
@@ -294,92 +362,80 @@ fn spec_attrs(attrs: &mut Vec<Attr>, old: Option<&Spec>, new: &Spec) {
     );
 }
 
-pub fn diff(live: &[Live], want: Vec<Desired>) -> Vec<Change> {
-    let mut changes = Vec::new();
-    for w in &want {
-        let current = live.iter().find(|l| l.name == w.name);
-        let mut attrs = Vec::new();
-        spec_attrs(&mut attrs, current.map(|l| &l.spec), &w.spec);
-        let change = match current {
-            None => {
-                attrs.push(Attr::new("tags", None, Some(render_tags(&w.tags))));
-                let op = Op::Put {
-                    want: Box::new(w.clone()),
-                    create: true,
-                    spec: true,
-                    tags: None,
-                };
-                Change::new(
-                    Kind::Alarm,
-                    &w.name,
-                    Action::Create,
-                    attrs,
-                    AnyOp::Alarm(op),
-                )
-            }
-            Some(l) => {
-                let spec_changed = !attrs.is_empty();
-                let tags = diff_tags(&mut attrs, &l.tags, &w.tags);
-                if attrs.is_empty() {
-                    Change::noop(Kind::Alarm, &w.name)
-                } else {
-                    let op = Op::Put {
-                        want: Box::new(w.clone()),
-                        create: false,
-                        spec: spec_changed,
-                        tags,
-                    };
-                    let mut c = Change::new(
-                        Kind::Alarm,
-                        &w.name,
-                        Action::Update,
-                        attrs,
-                        AnyOp::Alarm(op),
-                    );
-                    if !spec_changed {
-                        c.note = Some("tags only".into());
-                    }
-                    c
-                }
-            }
-        };
-        changes.push(change);
-    }
+pub fn diff(live: &[Live], want: Vec<Desired>) -> Vec<Step> {
+    let mut steps: Vec<Step> = want
+        .iter()
+        .map(|w| diff_one(live.iter().find(|l| l.name == w.name), w))
+        .collect();
     for l in live
         .iter()
         .filter(|l| !want.iter().any(|w| w.name == l.name))
     {
-        changes.push(Change::new(
-            Kind::Alarm,
+        steps.push(Step::delete(
+            KIND,
             &l.name,
-            Action::Delete,
-            Vec::new(),
-            AnyOp::Alarm(Op::Delete {
+            Op::Delete {
                 name: l.name.clone(),
-            }),
+            },
         ));
     }
-    changes
+    steps
 }
 
-pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
-    match op {
-        Op::Put {
-            want,
-            create,
-            spec,
-            tags,
-        } => {
-            if *spec {
-                put(ctx, want, *create).await?;
-            }
-            if let Some(tags) = tags {
-                apply_tags(ctx, &want.name, tags).await?;
-            }
-            Ok(())
-        }
-        Op::Delete { name } => delete_many(ctx, std::slice::from_ref(name)).await,
+fn diff_one(current: Option<&Live>, w: &Desired) -> Step {
+    let mut attrs = Vec::new();
+    spec_attrs(&mut attrs, current.map(|l| &l.spec), &w.spec);
+    let Some(l) = current else {
+        attrs.push(Attr::new("tags", None, Some(render_tags(&w.tags))));
+        let op = Op::Put {
+            want: Box::new(w.clone()),
+            create: true,
+            spec: true,
+            tags: None,
+        };
+        return Step::new(Change::new(KIND, &w.name, Action::Create, attrs), op);
+    };
+    let spec_changed = !attrs.is_empty();
+    let tags = diff_tags(&mut attrs, &l.tags, &w.tags);
+    if attrs.is_empty() {
+        return Step::noop(KIND, &w.name);
     }
+    let mut change = Change::new(KIND, &w.name, Action::Update, attrs);
+    if !spec_changed {
+        change = change.with_note("tags only");
+    }
+    let op = Op::Put {
+        want: Box::new(w.clone()),
+        create: false,
+        spec: spec_changed,
+        tags,
+    };
+    Step::new(change, op)
+}
+
+async fn put_and_tag(
+    ctx: &Ctx,
+    want: &Desired,
+    create: bool,
+    spec: bool,
+    tags: Option<&TagDiff>,
+) -> Result<(), AwsError> {
+    if spec {
+        put(ctx, want, create).await?;
+    }
+    if let Some(tags) = tags {
+        let arn = ctx.alarm_arn(&want.name);
+        converge_tags(
+            &Tagging {
+                ctx,
+                name: &want.name,
+                arn: &arn,
+            },
+            tags,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn put(ctx: &Ctx, want: &Desired, create: bool) -> Result<(), AwsError> {
@@ -412,7 +468,7 @@ async fn put(ctx: &Ctx, want: &Desired, create: bool) -> Result<(), AwsError> {
     }
     req.send()
         .await
-        .map_err(|e| AwsError::call(KIND, &want.name, "PutMetricAlarm", e))?;
+        .map_err(|e| AwsError::call(KIND.label, &want.name, "PutMetricAlarm", e))?;
     Ok(())
 }
 
@@ -422,30 +478,42 @@ fn cw_tags(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
-async fn apply_tags(ctx: &Ctx, name: &str, tags: &TagDiff) -> Result<(), AwsError> {
-    let cw = &ctx.clients.cloudwatch;
-    let arn = ctx.alarm_arn(name);
-    if !tags.remove.is_empty() {
-        cw.untag_resource()
-            .resource_arn(&arn)
-            .set_tag_keys(Some(tags.remove.clone()))
+struct Tagging<'a> {
+    ctx: &'a Ctx,
+    name: &'a str,
+    arn: &'a str,
+}
+
+impl TagApi for Tagging<'_> {
+    async fn tag(&self, set: &Tags) -> Result<(), AwsError> {
+        self.ctx
+            .clients
+            .cloudwatch
+            .tag_resource()
+            .resource_arn(self.arn)
+            .set_tags(Some(cw_tags(set)))
             .send()
             .await
-            .map_err(|e| AwsError::call(KIND, name, "UntagResource", e))?;
+            .map_err(|e| AwsError::call(KIND.label, self.name, "TagResource", e))?;
+        Ok(())
     }
-    if !tags.set.is_empty() {
-        cw.tag_resource()
-            .resource_arn(&arn)
-            .set_tags(Some(cw_tags(&tags.set)))
+
+    async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
+        self.ctx
+            .clients
+            .cloudwatch
+            .untag_resource()
+            .resource_arn(self.arn)
+            .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(|e| AwsError::call(KIND, name, "TagResource", e))?;
+            .map_err(|e| AwsError::call(KIND.label, self.name, "UntagResource", e))?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Deletes alarms in batches of 100; a missing name is not an error.
-pub async fn delete_many(ctx: &Ctx, names: &[String]) -> Result<(), AwsError> {
+async fn delete_many(ctx: &Ctx, names: &[String]) -> Result<(), AwsError> {
     for chunk in names.chunks(DELETE_BATCH) {
         ctx.clients
             .cloudwatch
@@ -453,7 +521,7 @@ pub async fn delete_many(ctx: &Ctx, names: &[String]) -> Result<(), AwsError> {
             .set_alarm_names(Some(chunk.to_vec()))
             .send()
             .await
-            .map_err(|e| AwsError::call(KIND, chunk.join(", "), "DeleteAlarms", e))?;
+            .map_err(|e| AwsError::call(KIND.label, chunk.join(", "), "DeleteAlarms", e))?;
     }
     Ok(())
 }
@@ -498,7 +566,10 @@ mod tests {
                 dimensions: vec!["InstanceId=i-0123456789abcdef0".into()],
                 alarm_actions: vec![topic.clone()],
                 ok_actions: vec![topic],
-                description: d.spec.description.clone(),
+                description: Some(
+                    "relayctl stack al: alarm cpu on i-0123456789abcdef0; managed by relayctl, edit stack.yaml instead"
+                        .into()
+                ),
             }
         );
     }
@@ -511,10 +582,10 @@ mod tests {
         live[0].tags.insert("stray".into(), "x".into());
         let changes = diff(&live, desired(&ctx));
         assert_eq!(changes.len(), 1);
-        match &changes[0].op {
-            Some(AnyOp::Alarm(Op::Put {
+        match changes[0].op_as::<Op>() {
+            Some(Op::Put {
                 spec, create, tags, ..
-            })) => {
+            }) => {
                 assert!(!spec && !create);
                 assert_eq!(tags.as_ref().unwrap().remove, vec!["stray".to_string()]);
             }
@@ -532,7 +603,7 @@ mod tests {
         let changes = diff(&live, desired(&ctx));
         let actions: Vec<(&str, Action)> = changes
             .iter()
-            .map(|c| (c.name.as_str(), c.action))
+            .map(|c| (c.change.name.as_str(), c.change.action))
             .collect();
         assert_eq!(
             actions,

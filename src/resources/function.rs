@@ -4,20 +4,39 @@
 //! Owned by tag. Configuration and code are separate AWS calls, each waited
 //! on, so they are separate attributes of one update here.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_lambda::operation::create_function::CreateFunctionError;
+use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeError;
+use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationError;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
 };
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
 
-use super::{Ctx, Op as AnyOp, TagDiff, Tags, check_owner, diff_tags, render_tags};
+use super::state::Part;
+use super::{
+    Ctx, LiveState, Operation, Registration, Step, TagApi, TagDiff, Tags, adopt, check_owner,
+    converge_tags, diff_tags, found, gone, log_group, render_tags, role,
+};
 use crate::aws::AwsError;
-use crate::plan::{Action, Attr, Change, Kind, compare};
+use crate::change::{Action, Attr, Change, Kind, compare};
 use crate::secret::Secret;
 
-const KIND: &str = "lambda function";
+pub const KIND: Kind = Kind::new("function", "lambda function");
+pub const REGISTRATION: Registration = Registration {
+    kind: KIND,
+    // It runs as the role and writes to the log group.
+    depends_on: &[role::KIND, log_group::KIND],
+    read: read_part,
+    up: plan_up,
+    down: plan_down,
+};
 pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
 pub const ENV_WEBHOOK: &str = "SLACK_WEBHOOK_URL";
@@ -79,6 +98,45 @@ pub enum Op {
     Delete,
 }
 
+impl Operation for Op {
+    fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
+        match self {
+            Op::Create(want) => create(ctx, want).boxed(),
+            Op::Update {
+                want,
+                config,
+                code,
+                tags,
+            } => update(ctx, want, *config, *code, tags.as_ref()).boxed(),
+            Op::Delete => delete(ctx).boxed(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
+    Box::pin(async move { Part::single(read(ctx).await) })
+}
+
+/// The stack's function, when it exists and is ours.
+pub fn live(state: &LiveState) -> Option<&Live> {
+    state.get::<Option<Live>>(KIND)?.as_ref()
+}
+
+fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    vec![diff(ctx, live(state), desired(ctx))]
+}
+
+fn plan_down(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    live(state)
+        .map(|_| Step::delete(KIND, ctx.stack.function_name(), Op::Delete))
+        .into_iter()
+        .collect()
+}
+
 pub fn desired(ctx: &Ctx) -> Desired {
     let h = &ctx.stack.handler;
     Desired {
@@ -95,34 +153,35 @@ pub fn desired(ctx: &Ctx) -> Desired {
 
 pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     let name = ctx.stack.function_name();
-    let out = match ctx
+    let got = ctx
         .clients
         .lambda
         .get_function()
         .function_name(&name)
         .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(AwsError::call(KIND, &name, "GetFunction", e)),
+        .await;
+    let Some(out) = found(
+        got,
+        |e| e.is_resource_not_found_exception(),
+        KIND.label,
+        &name,
+        "GetFunction",
+    )?
+    else {
+        return Ok(None);
     };
     let tags: Tags = out.tags.clone().unwrap_or_default().into_iter().collect();
     check_owner(KIND, &name, &ctx.stack, &tags)?;
-    let Some(c) = out.configuration else {
-        return Ok(None);
-    };
+    Ok(out.configuration.map(|c| flatten(c, tags)))
+}
+
+fn flatten(c: aws_sdk_lambda::types::FunctionConfiguration, tags: Tags) -> Live {
     let mut env = c
         .environment()
         .and_then(|e| e.variables())
         .cloned()
         .unwrap_or_default();
-    Ok(Some(Live {
+    Live {
         runtime: c.runtime().map(|r| r.as_str().to_string()),
         handler: c.handler().map(str::to_string),
         role: c.role().map(str::to_string),
@@ -142,75 +201,97 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
         state_reason: c.state_reason().map(str::to_string),
         last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
         tags,
-    }))
+    }
 }
 
-pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Change {
+pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
     let name = ctx.stack.function_name();
     let Some(live) = live else {
-        let mut attrs = vec![
-            Attr::new("runtime", None, Some(RUNTIME.into())),
-            Attr::new("handler", None, Some(HANDLER.into())),
-            Attr::new("role", None, Some(want.role.clone())),
-            Attr::new("memory_mb", None, Some(want.memory_mb.to_string())),
-            Attr::new("timeout_s", None, Some(want.timeout_s.to_string())),
-            Attr::new("architecture", None, Some(want.architecture.into())),
-            Attr::new(
-                format!("env.{ENV_WEBHOOK}"),
-                None,
-                want.webhook.as_ref().map(|s| s.expose().to_string()),
-            )
-            .sensitive(),
-        ];
-        if let Some(channel) = &want.channel {
-            attrs.push(Attr::new(
-                format!("env.{ENV_CHANNEL}"),
-                None,
-                Some(channel.clone()),
-            ));
-        }
-        attrs.push(Attr::new("code_sha256", None, want.code_sha256.clone()));
-        attrs.push(Attr::new("tags", None, Some(render_tags(&want.tags))));
-        return Change::new(
-            Kind::Function,
-            name,
-            Action::Create,
-            attrs,
-            AnyOp::Function(Box::new(Op::Create(want))),
+        let attrs = create_attrs(&want);
+        return Step::new(
+            Change::new(KIND, name, Action::Create, attrs),
+            Op::Create(want),
         );
     };
+    let mut attrs = config_attrs(live, &want);
+    let config = !attrs.is_empty();
+    let before_code = attrs.len();
+    compare(
+        &mut attrs,
+        "architecture",
+        live.architecture.clone(),
+        Some(want.architecture.into()),
+    );
+    if want.code_sha256.is_some() {
+        compare(
+            &mut attrs,
+            "code_sha256",
+            live.code_sha256.clone(),
+            want.code_sha256.clone(),
+        );
+    }
+    let code = attrs.len() > before_code;
+    let tags = diff_tags(&mut attrs, &live.tags, &want.tags);
+    if attrs.is_empty() {
+        return Step::noop(KIND, name);
+    }
+    let op = Op::Update {
+        want,
+        config,
+        code,
+        tags,
+    };
+    Step::new(Change::new(KIND, name, Action::Update, attrs), op)
+}
 
+fn create_attrs(want: &Desired) -> Vec<Attr> {
+    let mut attrs = vec![
+        Attr::new("runtime", None, Some(RUNTIME.into())),
+        Attr::new("handler", None, Some(HANDLER.into())),
+        Attr::new("role", None, Some(want.role.clone())),
+        Attr::new("memory_mb", None, Some(want.memory_mb.to_string())),
+        Attr::new("timeout_s", None, Some(want.timeout_s.to_string())),
+        Attr::new("architecture", None, Some(want.architecture.into())),
+        Attr::new(
+            format!("env.{ENV_WEBHOOK}"),
+            None,
+            want.webhook.as_ref().map(|s| s.expose().to_string()),
+        )
+        .sensitive(),
+    ];
+    if let Some(channel) = &want.channel {
+        attrs.push(Attr::new(
+            format!("env.{ENV_CHANNEL}"),
+            None,
+            Some(channel.clone()),
+        ));
+    }
+    attrs.push(Attr::new("code_sha256", None, want.code_sha256.clone()));
+    attrs.push(Attr::new("tags", None, Some(render_tags(&want.tags))));
+    attrs
+}
+
+/// What UpdateFunctionConfiguration changes.
+fn config_attrs(live: &Live, want: &Desired) -> Vec<Attr> {
     let mut attrs = Vec::new();
-    compare(
-        &mut attrs,
-        "runtime",
-        live.runtime.clone(),
-        Some(RUNTIME.into()),
-    );
-    compare(
-        &mut attrs,
-        "handler",
-        live.handler.clone(),
-        Some(HANDLER.into()),
-    );
-    compare(
-        &mut attrs,
-        "role",
-        live.role.clone(),
-        Some(want.role.clone()),
-    );
-    compare(
-        &mut attrs,
-        "memory_mb",
-        live.memory_mb.map(|m| m.to_string()),
-        Some(want.memory_mb.to_string()),
-    );
-    compare(
-        &mut attrs,
-        "timeout_s",
-        live.timeout_s.map(|t| t.to_string()),
-        Some(want.timeout_s.to_string()),
-    );
+    let wanted = [
+        ("runtime", live.runtime.clone(), RUNTIME.to_string()),
+        ("handler", live.handler.clone(), HANDLER.to_string()),
+        ("role", live.role.clone(), want.role.clone()),
+        (
+            "memory_mb",
+            live.memory_mb.map(|m| m.to_string()),
+            want.memory_mb.to_string(),
+        ),
+        (
+            "timeout_s",
+            live.timeout_s.map(|t| t.to_string()),
+            want.timeout_s.to_string(),
+        ),
+    ];
+    for (name, old, new) in wanted {
+        compare(&mut attrs, name, old, Some(new));
+    }
     if let Some(url) = &want.webhook {
         let old = live.webhook.as_ref().map(|s| s.expose().to_string());
         if old.as_deref() != Some(url.expose()) {
@@ -230,41 +311,7 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Change {
         live.env.get(ENV_CHANNEL).cloned(),
         want.channel.clone(),
     );
-    let config = !attrs.is_empty();
-
-    let before_code = attrs.len();
-    compare(
-        &mut attrs,
-        "architecture",
-        live.architecture.clone(),
-        Some(want.architecture.into()),
-    );
-    if want.code_sha256.is_some() {
-        compare(
-            &mut attrs,
-            "code_sha256",
-            live.code_sha256.clone(),
-            want.code_sha256.clone(),
-        );
-    }
-    let code = attrs.len() > before_code;
-
-    let tags = diff_tags(&mut attrs, &live.tags, &want.tags);
-    if attrs.is_empty() {
-        return Change::noop(Kind::Function, name);
-    }
-    Change::new(
-        Kind::Function,
-        name,
-        Action::Update,
-        attrs,
-        AnyOp::Function(Box::new(Op::Update {
-            want,
-            config,
-            code,
-            tags,
-        })),
-    )
+    attrs
 }
 
 fn environment(want: &Desired) -> Environment {
@@ -284,185 +331,257 @@ fn architecture(want: &Desired) -> Architecture {
 
 fn zip(ctx: &Ctx) -> Result<Blob, AwsError> {
     let package = ctx.package.as_ref().ok_or_else(|| AwsError::Wait {
-        kind: KIND,
+        kind: KIND.label,
         name: ctx.stack.function_name(),
         message: "no handler package to upload (internal: up must build or load one)".into(),
     })?;
     Ok(Blob::new(package.zip.clone()))
 }
 
-pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
+async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
     let name = ctx.stack.function_name();
     let lambda = &ctx.clients.lambda;
-    match op {
-        Op::Create(want) => {
-            let code = FunctionCode::builder().zip_file(zip(ctx)?).build();
-            let created = retry_while_propagating(ctx, "CreateFunction", || {
-                lambda
-                    .create_function()
-                    .function_name(&name)
-                    .description(format!(
-                        "relayctl stack {}: CloudWatch alarms to Slack",
-                        ctx.stack.name
-                    ))
-                    .runtime(Runtime::from(RUNTIME))
-                    .handler(HANDLER)
-                    .role(&want.role)
-                    .memory_size(want.memory_mb)
-                    .timeout(want.timeout_s)
-                    .architectures(architecture(want))
-                    .environment(environment(want))
-                    .code(code.clone())
-                    .set_tags(Some(want.tags.clone().into_iter().collect()))
-                    .send()
-            })
-            .await;
-            match created {
-                Ok(_) => wait_function_ready(ctx).await,
-                // AWS: made meanwhile (a concurrent or earlier run): read it,
-                // which proves it ours or fails as foreign, then converge it.
-                Err(e) if is_already_exists(&e) => {
-                    let live = read(ctx).await?;
-                    match diff(ctx, live.as_ref(), want.clone()).op {
-                        Some(AnyOp::Function(op)) if matches!(*op, Op::Update { .. }) => {
-                            Box::pin(apply(ctx, &op)).await
-                        }
-                        _ => Ok(()),
-                    }
-                }
-                Err(e) => Err(e),
-            }
-        }
-        Op::Update {
-            want,
-            config,
-            code,
-            tags,
-        } => {
-            if *config {
-                wait_function_ready(ctx).await?;
-                retry_while_propagating(ctx, "UpdateFunctionConfiguration", || {
-                    lambda
-                        .update_function_configuration()
-                        .function_name(&name)
-                        .runtime(Runtime::from(RUNTIME))
-                        .handler(HANDLER)
-                        .role(&want.role)
-                        .memory_size(want.memory_mb)
-                        .timeout(want.timeout_s)
-                        .environment(environment(want))
-                        .send()
-                })
-                .await?;
-                wait_function_ready(ctx).await?;
-            }
-            if *code {
-                wait_function_ready(ctx).await?;
-                let blob = zip(ctx)?;
-                retry_while_propagating(ctx, "UpdateFunctionCode", || {
-                    lambda
-                        .update_function_code()
-                        .function_name(&name)
-                        .zip_file(blob.clone())
-                        .architectures(architecture(want))
-                        .send()
-                })
-                .await?;
-                wait_function_ready(ctx).await?;
-            }
-            if let Some(tags) = tags {
-                let arn = ctx.function_arn();
-                if !tags.remove.is_empty() {
-                    lambda
-                        .untag_resource()
-                        .resource(&arn)
-                        .set_tag_keys(Some(tags.remove.clone()))
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::call(KIND, &name, "UntagResource", e))?;
-                }
-                if !tags.set.is_empty() {
-                    lambda
-                        .tag_resource()
-                        .resource(&arn)
-                        .set_tags(Some(tags.set.clone().into_iter().collect()))
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::call(KIND, &name, "TagResource", e))?;
-                }
-            }
-            Ok(())
-        }
-        Op::Delete => match lambda.delete_function().function_name(&name).send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(AwsError::call(KIND, &name, "DeleteFunction", e)),
-        },
+    let code = FunctionCode::builder().zip_file(zip(ctx)?).build();
+    let created = retry_while_propagating(ctx, "CreateFunction", || {
+        lambda
+            .create_function()
+            .function_name(&name)
+            .description(format!(
+                "relayctl stack {}: CloudWatch alarms to Slack",
+                ctx.stack.name
+            ))
+            .runtime(Runtime::from(RUNTIME))
+            .handler(HANDLER)
+            .role(&want.role)
+            .memory_size(want.memory_mb)
+            .timeout(want.timeout_s)
+            .architectures(architecture(want))
+            .environment(environment(want))
+            .code(code.clone())
+            .set_tags(Some(want.tags.clone().into_iter().collect()))
+            .send()
+    })
+    .await;
+    match created {
+        Ok(_) => wait_function_ready(ctx).await,
+        Err(Failed {
+            fault: Fault::AlreadyExists,
+            ..
+        }) => adopt(ctx, diff(ctx, read(ctx).await?.as_ref(), want.clone())).await,
+        Err(failed) => Err(failed.error),
     }
+}
+
+async fn update(
+    ctx: &Ctx,
+    want: &Desired,
+    config: bool,
+    code: bool,
+    tags: Option<&TagDiff>,
+) -> Result<(), AwsError> {
+    let name = ctx.stack.function_name();
+    let lambda = &ctx.clients.lambda;
+    if config {
+        wait_function_ready(ctx).await?;
+        retry_while_propagating(ctx, "UpdateFunctionConfiguration", || {
+            lambda
+                .update_function_configuration()
+                .function_name(&name)
+                .runtime(Runtime::from(RUNTIME))
+                .handler(HANDLER)
+                .role(&want.role)
+                .memory_size(want.memory_mb)
+                .timeout(want.timeout_s)
+                .environment(environment(want))
+                .send()
+        })
+        .await
+        .map_err(|f| f.error)?;
+        wait_function_ready(ctx).await?;
+    }
+    if code {
+        wait_function_ready(ctx).await?;
+        let blob = zip(ctx)?;
+        retry_while_propagating(ctx, "UpdateFunctionCode", || {
+            lambda
+                .update_function_code()
+                .function_name(&name)
+                .zip_file(blob.clone())
+                .architectures(architecture(want))
+                .send()
+        })
+        .await
+        .map_err(|f| f.error)?;
+        wait_function_ready(ctx).await?;
+    }
+    if let Some(tags) = tags {
+        converge_tags(&Tagging { ctx }, tags).await?;
+    }
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
+    let name = ctx.stack.function_name();
+    let deleted = ctx
+        .clients
+        .lambda
+        .delete_function()
+        .function_name(&name)
+        .send()
+        .await;
+    gone(
+        deleted,
+        |e| e.is_resource_not_found_exception(),
+        KIND.label,
+        &name,
+        "DeleteFunction",
+    )
+}
+
+struct Tagging<'a> {
+    ctx: &'a Ctx,
+}
+
+impl TagApi for Tagging<'_> {
+    async fn tag(&self, set: &Tags) -> Result<(), AwsError> {
+        self.ctx
+            .clients
+            .lambda
+            .tag_resource()
+            .resource(self.ctx.function_arn())
+            .set_tags(Some(set.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::call(KIND.label, self.ctx.stack.function_name(), "TagResource", e)
+            })?;
+        Ok(())
+    }
+
+    async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
+        self.ctx
+            .clients
+            .lambda
+            .untag_resource()
+            .resource(self.ctx.function_arn())
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::call(
+                    KIND.label,
+                    self.ctx.stack.function_name(),
+                    "UntagResource",
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+}
+
+/// What a failed Lambda write means for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// The new role is not visible to Lambda yet: waiting fixes it.
+    RoleNotAssumable,
+    /// The function is mid-update: waiting fixes it.
+    Busy,
+    /// CreateFunction on a name that exists: a lost race, not a wait.
+    AlreadyExists,
+    Other,
+}
+
+/// The service errors of the Lambda writes that pass a role or touch a
+/// function that may be busy.
+trait LambdaWriteError: ProvideErrorMetadata {
+    fn is_conflict(&self) -> bool;
+    fn is_invalid_parameter(&self) -> bool;
+}
+
+macro_rules! lambda_write_error {
+    ($($t:ty),*) => {$(
+        impl LambdaWriteError for $t {
+            fn is_conflict(&self) -> bool {
+                self.is_resource_conflict_exception()
+            }
+            fn is_invalid_parameter(&self) -> bool {
+                self.is_invalid_parameter_value_exception()
+            }
+        }
+    )*};
+}
+lambda_write_error!(
+    CreateFunctionError,
+    UpdateFunctionConfigurationError,
+    UpdateFunctionCodeError
+);
+
+/// Classified on the typed error. AWS gives both "already exists" and
+/// "update in progress" the one code ResourceConflictException, and "role
+/// cannot be assumed" is an InvalidParameterValueException like any bad
+/// value, so the message tells them apart (terraform's `retryFunctionOp`
+/// matches the same messages).
+fn classify(err: &impl LambdaWriteError) -> Fault {
+    let message = err.message().unwrap_or_default();
+    if err.is_conflict() {
+        // "Function already exist: NAME"
+        if message.contains("already exist") {
+            Fault::AlreadyExists
+        } else {
+            Fault::Busy
+        }
+    } else if err.is_invalid_parameter()
+        && (message.contains("cannot be assumed by Lambda")
+            || message.contains("role defined for the function"))
+    {
+        Fault::RoleNotAssumable
+    } else {
+        Fault::Other
+    }
+}
+
+struct Failed {
+    fault: Fault,
+    error: AwsError,
 }
 
 /// AWS: a role made seconds ago is not yet assumable by Lambda, and a
 /// function mid-update answers ResourceConflictException. Both pass; retry
-/// them (and only them) with backoff, within a time bound. Terraform's
-/// `retryFunctionOp` retries the same two.
+/// them (and only them) with backoff, within a time bound.
 async fn retry_while_propagating<T, E, R, F, Fut>(
     ctx: &Ctx,
     operation: &'static str,
     mut call: F,
-) -> Result<T, AwsError>
+) -> Result<T, Failed>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, aws_sdk_lambda::error::SdkError<E, R>>>,
-    E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, SdkError<E, R>>>,
+    E: LambdaWriteError + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
     let name = ctx.stack.function_name();
     let deadline = Instant::now() + propagation_budget();
     let mut delay = Duration::from_millis(500);
     loop {
-        match call().await {
+        let err = match call().await {
             Ok(out) => return Ok(out),
-            Err(e) => {
-                let err = AwsError::call(KIND, &name, operation, e);
-                if !is_transient(&err) || Instant::now() + delay > deadline {
-                    return Err(err);
-                }
-                // Shown by default: this wait can last up to the budget.
-                tracing::warn!(
-                    "{operation} on {name}: AWS is not ready yet ({}); retrying in {:.1}s",
-                    err.detail(),
-                    delay.as_secs_f64()
-                );
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(8));
-            }
+            Err(err) => err,
+        };
+        let fault = err.as_service_error().map_or(Fault::Other, classify);
+        let error = AwsError::call(KIND.label, &name, operation, err);
+        let transient = matches!(fault, Fault::RoleNotAssumable | Fault::Busy);
+        if !transient || Instant::now() + delay > deadline {
+            return Err(Failed { fault, error });
         }
+        // Shown by default: this wait can last up to the budget.
+        tracing::warn!(
+            "{operation} on {name}: AWS is not ready yet ({}); retrying in {:.1}s",
+            error.detail(),
+            delay.as_secs_f64()
+        );
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(8));
     }
-}
-
-/// The new role is not visible to Lambda yet, or the function is busy.
-pub fn is_transient(err: &AwsError) -> bool {
-    match err.code() {
-        // On CreateFunction the same code means "already exists": not
-        // something waiting will fix.
-        Some("ResourceConflictException") => !is_already_exists(err),
-        Some("InvalidParameterValueException") => is_role_not_assumable(err.detail()),
-        _ => false,
-    }
-}
-
-fn is_already_exists(err: &AwsError) -> bool {
-    err.code() == Some("ResourceConflictException") && err.detail().contains("already exist")
-}
-
-fn is_role_not_assumable(message: &str) -> bool {
-    message.contains("cannot be assumed by Lambda")
-        || message.contains("role defined for the function")
 }
 
 /// Waits until the function is Active and its last update finished, and
@@ -479,12 +598,12 @@ async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
             .function_name(&name)
             .send()
             .await
-            .map_err(|e| AwsError::call(KIND, &name, "GetFunctionConfiguration", e))?;
+            .map_err(|e| AwsError::call(KIND.label, &name, "GetFunctionConfiguration", e))?;
         let pending = matches!(c.state(), Some(State::Pending));
         let updating = matches!(c.last_update_status(), Some(LastUpdateStatus::InProgress));
         if matches!(c.state(), Some(State::Failed)) {
             return Err(AwsError::Wait {
-                kind: KIND,
+                kind: KIND.label,
                 name,
                 message: format!(
                     "Lambda reports state Failed: {} ({})",
@@ -495,7 +614,7 @@ async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
         }
         if matches!(c.last_update_status(), Some(LastUpdateStatus::Failed)) {
             return Err(AwsError::Wait {
-                kind: KIND,
+                kind: KIND.label,
                 name,
                 message: format!(
                     "Lambda reports the last update Failed: {}",
@@ -508,7 +627,7 @@ async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
         }
         if Instant::now() + delay > deadline {
             return Err(AwsError::Wait {
-                kind: KIND,
+                kind: KIND.label,
                 name,
                 message: "still Pending or InProgress after 5 minutes".into(),
             });
@@ -545,15 +664,12 @@ mod tests {
         }
     }
 
-    fn update_op(change: &Change) -> (bool, bool, bool) {
-        match change.op.as_ref() {
-            Some(AnyOp::Function(op)) => match op.as_ref() {
-                Op::Update {
-                    config, code, tags, ..
-                } => (*config, *code, tags.is_some()),
-                other => panic!("expected an update, got {other:?}"),
-            },
-            other => panic!("expected a function op, got {other:?}"),
+    fn update_op(step: &Step) -> (bool, bool, bool) {
+        match step.op_as::<Op>() {
+            Some(Op::Update {
+                config, code, tags, ..
+            }) => (*config, *code, tags.is_some()),
+            other => panic!("expected a function update, got {other:?}"),
         }
     }
 
@@ -561,7 +677,7 @@ mod tests {
     fn nothing_differs_nothing_to_do() {
         let ctx = test_ctx(STACK, Some("sha-a"));
         let change = diff(&ctx, Some(&live_as_desired(&ctx)), desired(&ctx));
-        assert_eq!(change.action, Action::NoOp);
+        assert_eq!(change.change.action, Action::NoOp);
     }
 
     #[test]
@@ -571,7 +687,7 @@ mod tests {
         live.memory_mb = Some(256);
         let change = diff(&ctx, Some(&live), desired(&ctx));
         assert_eq!(
-            change.attrs,
+            change.change.attrs,
             vec![Attr::new(
                 "memory_mb",
                 Some("256".into()),
@@ -588,7 +704,7 @@ mod tests {
         live.code_sha256 = Some("sha-a".into());
         let change = diff(&ctx, Some(&live), desired(&ctx));
         assert_eq!(
-            change.attrs,
+            change.change.attrs,
             vec![Attr::new(
                 "code_sha256",
                 Some("sha-a".into()),
@@ -604,8 +720,12 @@ mod tests {
         let mut live = live_as_desired(&ctx);
         live.webhook = Some(Secret::new("https://hooks.slack.invalid/old"));
         let change = diff(&ctx, Some(&live), desired(&ctx));
-        assert_eq!(change.attrs.len(), 1);
-        assert!(change.attrs[0].sensitive, "{:?}", change.attrs);
+        assert_eq!(change.change.attrs.len(), 1);
+        assert!(
+            change.change.attrs[0].sensitive,
+            "{:?}",
+            change.change.attrs
+        );
         assert_eq!(update_op(&change), (true, false, false));
     }
 
@@ -616,7 +736,12 @@ mod tests {
         let mut live = live_as_desired(&test_ctx(STACK, Some("sha-a")));
         live.webhook = Some(Secret::new("https://hooks.slack.invalid/other"));
         let change = diff(&ctx, Some(&live), desired(&ctx));
-        assert_eq!(change.action, Action::NoOp, "{:?}", change.attrs);
+        assert_eq!(
+            change.change.action,
+            Action::NoOp,
+            "{:?}",
+            change.change.attrs
+        );
     }
 
     #[test]
@@ -628,43 +753,76 @@ mod tests {
             .insert("aws:cloudformation:stack-name".into(), "y".into());
         let change = diff(&ctx, Some(&live), desired(&ctx));
         assert_eq!(update_op(&change), (false, false, true));
-        let Some(AnyOp::Function(op)) = &change.op else {
-            unreachable!()
-        };
-        let Op::Update {
+        let Some(Op::Update {
             tags: Some(tags), ..
-        } = op.as_ref()
+        }) = change.op_as::<Op>()
         else {
             unreachable!()
         };
         assert_eq!(tags.remove, vec!["added-in-console".to_string()]);
     }
 
-    fn call_err(code: &str, detail: &str) -> AwsError {
-        AwsError::Call {
-            kind: KIND,
-            name: "s-relay".into(),
-            operation: "CreateFunction",
-            code: Some(code.into()),
-            detail: detail.into(),
+    fn service_error(code: &str, message: &str) -> CreateFunctionError {
+        use aws_sdk_lambda::error::ErrorMetadata;
+        use aws_sdk_lambda::types::error::{
+            InvalidParameterValueException, ResourceConflictException,
+        };
+        let meta = ErrorMetadata::builder().code(code).message(message).build();
+        match code {
+            "ResourceConflictException" => CreateFunctionError::ResourceConflictException(
+                ResourceConflictException::builder()
+                    .message(message)
+                    .meta(meta)
+                    .build(),
+            ),
+            "InvalidParameterValueException" => {
+                CreateFunctionError::InvalidParameterValueException(
+                    InvalidParameterValueException::builder()
+                        .message(message)
+                        .meta(meta)
+                        .build(),
+                )
+            }
+            _ => CreateFunctionError::generic(meta),
         }
     }
 
     #[test]
     fn retries_only_propagation_and_conflict() {
-        assert!(is_transient(&call_err(
-            "InvalidParameterValueException",
-            "InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda."
-        )));
-        assert!(is_transient(&call_err("ResourceConflictException", "busy")));
-        assert!(!is_transient(&call_err(
-            "ResourceConflictException",
-            "ResourceConflictException: Function already exist: s-relay"
-        )));
-        assert!(!is_transient(&call_err(
-            "InvalidParameterValueException",
-            "MemorySize must be >= 128"
-        )));
-        assert!(!is_transient(&call_err("AccessDeniedException", "no")));
+        let cases = [
+            (
+                "InvalidParameterValueException",
+                "The role defined for the function cannot be assumed by Lambda.",
+                Fault::RoleNotAssumable,
+            ),
+            (
+                "ResourceConflictException",
+                "The operation cannot be performed at this time. An update is in progress for resource: s-relay",
+                Fault::Busy,
+            ),
+            (
+                "ResourceConflictException",
+                "Function already exist: s-relay",
+                Fault::AlreadyExists,
+            ),
+            (
+                "InvalidParameterValueException",
+                "MemorySize must be >= 128",
+                Fault::Other,
+            ),
+            // The right words under another code are not a propagation delay.
+            (
+                "AccessDeniedException",
+                "cannot be assumed by Lambda",
+                Fault::Other,
+            ),
+        ];
+        for (code, message, fault) in cases {
+            assert_eq!(
+                classify(&service_error(code, message)),
+                fault,
+                "{code}: {message}"
+            );
+        }
     }
 }

@@ -2,11 +2,27 @@
 //! Created before the function so Lambda never makes an untagged, never-
 //! expiring one itself. Depends on nothing. Owned by tag.
 
-use super::{Ctx, Op as AnyOp, TagDiff, Tags, check_owner, diff_tags, render_tags};
-use crate::aws::AwsError;
-use crate::plan::{Action, Attr, Change, Kind, compare};
+use std::any::Any;
 
-const KIND: &str = "log group";
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
+
+use super::state::Part;
+use super::{
+    Ctx, LiveState, Operation, Registration, Step, TagApi, TagDiff, Tags, adopt, check_owner,
+    converge_tags, diff_tags, gone, render_tags,
+};
+use crate::aws::AwsError;
+use crate::change::{Action, Attr, Change, Kind, compare};
+
+pub const KIND: Kind = Kind::new("log_group", "log group");
+pub const REGISTRATION: Registration = Registration {
+    kind: KIND,
+    depends_on: &[],
+    read: read_part,
+    up: plan_up,
+    down: plan_down,
+};
 
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -30,6 +46,42 @@ pub enum Op {
     Delete,
 }
 
+impl Operation for Op {
+    fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
+        match self {
+            Op::Create(want) => create(ctx, want).boxed(),
+            Op::Update {
+                retention_days,
+                tags,
+            } => update(ctx, *retention_days, tags.as_ref()).boxed(),
+            Op::Delete => delete(ctx).boxed(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
+    Box::pin(async move { Part::single(read(ctx).await) })
+}
+
+fn live(state: &LiveState) -> Option<&Live> {
+    state.get::<Option<Live>>(KIND)?.as_ref()
+}
+
+fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    vec![diff(ctx, live(state), desired(ctx))]
+}
+
+fn plan_down(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    live(state)
+        .map(|_| Step::delete(KIND, ctx.stack.log_group_name(), Op::Delete))
+        .into_iter()
+        .collect()
+}
+
 pub fn desired(ctx: &Ctx) -> Desired {
     Desired {
         retention_days: ctx.stack.handler.log_retention_days,
@@ -47,7 +99,7 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
         .log_group_name_prefix(&name)
         .send()
         .await
-        .map_err(|e| AwsError::call(KIND, &name, "DescribeLogGroups", e))?;
+        .map_err(|e| AwsError::call(KIND.label, &name, "DescribeLogGroups", e))?;
     let Some(group) = out
         .log_groups()
         .iter()
@@ -60,7 +112,7 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
         .resource_arn(ctx.log_group_arn())
         .send()
         .await
-        .map_err(|e| AwsError::call(KIND, &name, "ListTagsForResource", e))?;
+        .map_err(|e| AwsError::call(KIND.label, &name, "ListTagsForResource", e))?;
     let tags: Tags = tags_out.tags.unwrap_or_default().into_iter().collect();
     check_owner(KIND, &name, &ctx.stack, &tags)?;
     Ok(Some(Live {
@@ -69,7 +121,7 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     }))
 }
 
-pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Change {
+pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
     let name = ctx.stack.log_group_name();
     let Some(live) = live else {
         let attrs = vec![
@@ -80,12 +132,9 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Change {
             ),
             Attr::new("tags", None, Some(render_tags(&want.tags))),
         ];
-        return Change::new(
-            Kind::LogGroup,
-            name,
-            Action::Create,
-            attrs,
-            AnyOp::LogGroup(Op::Create(want)),
+        return Step::new(
+            Change::new(KIND, name, Action::Create, attrs),
+            Op::Create(want),
         );
     };
     let mut attrs = Vec::new();
@@ -101,90 +150,71 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Change {
     let retention_days = (!attrs.is_empty()).then_some(want.retention_days);
     let tags = diff_tags(&mut attrs, &live.tags, &want.tags);
     if attrs.is_empty() {
-        return Change::noop(Kind::LogGroup, name);
+        return Step::noop(KIND, name);
     }
-    Change::new(
-        Kind::LogGroup,
-        name,
-        Action::Update,
-        attrs,
-        AnyOp::LogGroup(Op::Update {
-            retention_days,
-            tags,
-        }),
-    )
+    let op = Op::Update {
+        retention_days,
+        tags,
+    };
+    Step::new(Change::new(KIND, name, Action::Update, attrs), op)
 }
 
-pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
+async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
     let name = ctx.stack.log_group_name();
-    let logs = &ctx.clients.logs;
-    match op {
-        Op::Create(want) => {
-            match logs
-                .create_log_group()
-                .log_group_name(&name)
-                .set_tags(Some(want.tags.clone().into_iter().collect()))
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                // AWS: made meanwhile (by us, earlier, or by Lambda logging
-                // before we got here); converge it only if it is ours.
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_resource_already_exists_exception()) =>
-                {
-                    let live = read(ctx).await?;
-                    if let Some(AnyOp::LogGroup(op @ Op::Update { .. })) =
-                        diff(ctx, live.as_ref(), want.clone()).op
-                    {
-                        return Box::pin(apply(ctx, &op)).await;
-                    }
-                    return Ok(());
-                }
-                Err(e) => return Err(AwsError::call(KIND, &name, "CreateLogGroup", e)),
-            }
-            put_retention(ctx, &name, want.retention_days).await
+    let created = ctx
+        .clients
+        .logs
+        .create_log_group()
+        .log_group_name(&name)
+        .set_tags(Some(want.tags.clone().into_iter().collect()))
+        .send()
+        .await;
+    match created {
+        Ok(_) => put_retention(ctx, &name, want.retention_days).await,
+        // AWS: made meanwhile (by us, earlier, or by Lambda logging before
+        // we got here); converge it only if it is ours.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_already_exists_exception()) =>
+        {
+            adopt(ctx, diff(ctx, read(ctx).await?.as_ref(), want.clone())).await
         }
-        Op::Update {
-            retention_days,
-            tags,
-        } => {
-            if let Some(days) = retention_days {
-                put_retention(ctx, &name, *days).await?;
-            }
-            if let Some(tags) = tags {
-                let arn = ctx.log_group_arn();
-                if !tags.remove.is_empty() {
-                    logs.untag_resource()
-                        .resource_arn(&arn)
-                        .set_tag_keys(Some(tags.remove.clone()))
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::call(KIND, &name, "UntagResource", e))?;
-                }
-                if !tags.set.is_empty() {
-                    logs.tag_resource()
-                        .resource_arn(&arn)
-                        .set_tags(Some(tags.set.clone().into_iter().collect()))
-                        .send()
-                        .await
-                        .map_err(|e| AwsError::call(KIND, &name, "TagResource", e))?;
-                }
-            }
-            Ok(())
-        }
-        Op::Delete => match logs.delete_log_group().log_group_name(&name).send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(AwsError::call(KIND, &name, "DeleteLogGroup", e)),
-        },
+        Err(e) => Err(AwsError::call(KIND.label, &name, "CreateLogGroup", e)),
     }
+}
+
+async fn update(
+    ctx: &Ctx,
+    retention_days: Option<i32>,
+    tags: Option<&TagDiff>,
+) -> Result<(), AwsError> {
+    let name = ctx.stack.log_group_name();
+    if let Some(days) = retention_days {
+        put_retention(ctx, &name, days).await?;
+    }
+    if let Some(tags) = tags {
+        let arn = ctx.log_group_arn();
+        converge_tags(&Tagging { ctx, arn: &arn }, tags).await?;
+    }
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
+    let name = ctx.stack.log_group_name();
+    let deleted = ctx
+        .clients
+        .logs
+        .delete_log_group()
+        .log_group_name(&name)
+        .send()
+        .await;
+    gone(
+        deleted,
+        |e| e.is_resource_not_found_exception(),
+        KIND.label,
+        &name,
+        "DeleteLogGroup",
+    )
 }
 
 async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<(), AwsError> {
@@ -195,6 +225,53 @@ async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<(), AwsError>
         .retention_in_days(days)
         .send()
         .await
-        .map_err(|e| AwsError::call(KIND, name, "PutRetentionPolicy", e))?;
+        .map_err(|e| AwsError::call(KIND.label, name, "PutRetentionPolicy", e))?;
     Ok(())
+}
+
+struct Tagging<'a> {
+    ctx: &'a Ctx,
+    arn: &'a str,
+}
+
+impl TagApi for Tagging<'_> {
+    async fn tag(&self, set: &Tags) -> Result<(), AwsError> {
+        self.ctx
+            .clients
+            .logs
+            .tag_resource()
+            .resource_arn(self.arn)
+            .set_tags(Some(set.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::call(
+                    KIND.label,
+                    self.ctx.stack.log_group_name(),
+                    "TagResource",
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
+        self.ctx
+            .clients
+            .logs
+            .untag_resource()
+            .resource_arn(self.arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::call(
+                    KIND.label,
+                    self.ctx.stack.log_group_name(),
+                    "UntagResource",
+                    e,
+                )
+            })?;
+        Ok(())
+    }
 }

@@ -1,8 +1,12 @@
-//! One module per AWS resource kind. Each knows four things: how to read
-//! itself (`read`), what the stack wants (`desired`), how the two differ
-//! (`diff`, which yields a `Change` carrying an `Op`), and how to run that
-//! op (`apply`). This file holds what they share: the context, tag and
-//! ownership rules, and policy comparison.
+//! One module per AWS resource kind, each with the same verbs: `read` (find
+//! it and prove it ours), `desired` (what the stack wants), `diff` (a `Step`:
+//! the change to show plus the op that makes it), and the op's create /
+//! update / delete. This file holds what they share: the context, the
+//! registry of kinds with their dependencies, live state, and the helpers
+//! for tags, ownership, not-found-is-done and lost create races.
+//!
+//! Adding a resource kind: its own file, plus one line in [`REGISTRY`]
+//! (and `mod` for the file).
 
 pub mod alarm;
 pub mod function;
@@ -12,12 +16,68 @@ pub mod role;
 pub mod subscription;
 pub mod topic;
 
-use std::collections::BTreeMap;
+mod aws_call;
+mod state;
+mod tags;
+
+use std::any::Any;
+use std::fmt;
+
+use futures::future::BoxFuture;
+use serde::Serialize;
 
 use crate::aws::{AwsError, Clients, ForeignOwner};
+use crate::change::{Action, Change, Kind};
 use crate::config::Stack;
 use crate::package::Package;
 use crate::secret::Secret;
+
+pub use aws_call::{found, gone};
+pub use state::LiveState;
+pub use tags::{TagApi, TagDiff, Tags, converge_tags, diff_tags, render_tags};
+
+/// Every resource kind relayctl manages: the one list a new kind joins.
+pub const REGISTRY: &[Registration] = &[
+    role::REGISTRATION,
+    log_group::REGISTRATION,
+    topic::REGISTRATION,
+    function::REGISTRATION,
+    permission::REGISTRATION,
+    alarm::REGISTRATION,
+    subscription::REGISTRATION,
+];
+
+/// What a resource module tells the rest of relayctl about itself.
+pub struct Registration {
+    pub kind: Kind,
+    /// Kinds that must exist before this one is created (and that are
+    /// deleted only after it); apply derives its order from these.
+    pub depends_on: &'static [Kind],
+    /// Reads this kind's live state into `LiveState`.
+    pub read: for<'a> fn(&'a Ctx) -> BoxFuture<'a, Result<state::Part, AwsError>>,
+    /// The steps that make live match the stack.
+    pub up: fn(&Ctx, &LiveState) -> Vec<Step>,
+    /// The steps that remove everything of this kind the stack owns.
+    pub down: fn(&Ctx, &LiveState) -> Vec<Step>,
+}
+
+/// Dependency level of each registered kind: 0 for kinds that depend on
+/// nothing, else one more than the deepest dependency. Kinds of one level
+/// can be changed at once.
+pub fn level(kind: Kind) -> usize {
+    fn depth(kind: Kind, seen: usize) -> usize {
+        // A cycle among registrations is a programming error; stop anyway.
+        assert!(seen <= REGISTRY.len(), "dependency cycle at {}", kind.id);
+        REGISTRY.iter().find(|r| r.kind == kind).map_or(0, |r| {
+            r.depends_on
+                .iter()
+                .map(|d| depth(*d, seen + 1) + 1)
+                .max()
+                .unwrap_or(0)
+        })
+    }
+    depth(kind, 0)
+}
 
 /// Everything a resource needs to read, diff and apply.
 pub struct Ctx {
@@ -65,83 +125,80 @@ impl Ctx {
     }
 }
 
-/// What `apply` runs for one change. Each kind owns its own op type.
-#[derive(Debug, Clone)]
-pub enum Op {
-    Role(role::Op),
-    LogGroup(log_group::Op),
-    Topic(topic::Op),
-    Function(Box<function::Op>),
-    Permission(permission::Op),
-    Alarm(alarm::Op),
-    Subscription(subscription::Op),
+/// What apply runs for one change. Each kind implements it for its own op
+/// type, so apply needs to know no kind.
+pub trait Operation: fmt::Debug + Send + Sync + Any {
+    fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>>;
+
+    /// Ops that share a lane never run at once; None runs freely.
+    fn lane(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Runs a whole lane in one call (e.g. DeleteAlarms takes 100 names);
+    /// None: the lane's ops run one after another.
+    fn run_batch<'a>(
+        &'a self,
+        _ctx: &'a Ctx,
+        _lane: &'a [&'a dyn Operation],
+    ) -> Option<BoxFuture<'a, Result<(), AwsError>>> {
+        None
+    }
+
+    fn as_any(&self) -> &dyn Any;
 }
 
-pub type Tags = BTreeMap<String, String>;
-
-/// Tag keys AWS sets itself; they are neither ours to add nor to remove.
-fn is_system_tag(key: &str) -> bool {
-    key.starts_with("aws:")
+/// A change to show plus the op that carries it out (None for a no-op).
+#[derive(Debug, Serialize)]
+pub struct Step {
+    #[serde(flatten)]
+    pub change: Change,
+    #[serde(skip)]
+    pub op: Option<Box<dyn Operation>>,
 }
 
-/// What to set and what to remove so that `live` tags equal `desired`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TagDiff {
-    pub set: Tags,
-    pub remove: Vec<String>,
-}
+impl Step {
+    pub fn noop(kind: Kind, name: impl Into<String>) -> Step {
+        Step {
+            change: Change::new(kind, name, Action::NoOp, Vec::new()),
+            op: None,
+        }
+    }
 
-impl TagDiff {
-    pub fn between(live: &Tags, desired: &Tags) -> Option<TagDiff> {
-        let set: Tags = desired
-            .iter()
-            .filter(|(k, v)| live.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let remove: Vec<String> = live
-            .keys()
-            .filter(|k| !desired.contains_key(*k) && !is_system_tag(k))
-            .cloned()
-            .collect();
-        (!set.is_empty() || !remove.is_empty()).then_some(TagDiff { set, remove })
+    pub fn new(change: Change, op: impl Operation) -> Step {
+        Step {
+            change,
+            op: Some(Box::new(op)),
+        }
+    }
+
+    pub fn delete(kind: Kind, name: impl Into<String>, op: impl Operation) -> Step {
+        Step::new(Change::new(kind, name, Action::Delete, Vec::new()), op)
+    }
+
+    /// The op as its own kind's type, for tests.
+    #[cfg(test)]
+    pub fn op_as<T: Operation>(&self) -> Option<&T> {
+        self.op.as_ref()?.as_any().downcast_ref()
     }
 }
 
-pub fn render_tags(tags: &Tags) -> String {
-    let inner: Vec<String> = tags
-        .iter()
-        .filter(|(k, _)| !is_system_tag(k))
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    format!("{{{}}}", inner.join(", "))
-}
-
-/// Adds a `tags` attribute to `attrs` and returns the op when tags differ.
-pub fn diff_tags(
-    attrs: &mut Vec<crate::plan::Attr>,
-    live: &Tags,
-    desired: &Tags,
-) -> Option<TagDiff> {
-    let diff = TagDiff::between(live, desired)?;
-    attrs.push(crate::plan::Attr::new(
-        "tags",
-        Some(render_tags(live)),
-        Some(render_tags(desired)),
-    ));
-    Some(diff)
+/// AWS: a create lost a race (a concurrent or half-finished earlier run made
+/// it first). `step` is the diff against what a fresh read found, which has
+/// already proven the resource ours or failed as foreign; converge it.
+pub async fn adopt(ctx: &Ctx, step: Step) -> Result<(), AwsError> {
+    match step.op {
+        Some(op) if step.change.action == Action::Update => op.run(ctx).await,
+        _ => Ok(()),
+    }
 }
 
 /// A same-named resource is ours only when it carries our ownership tag.
-pub fn check_owner(
-    kind: &'static str,
-    name: &str,
-    stack: &Stack,
-    tags: &Tags,
-) -> Result<(), AwsError> {
+pub fn check_owner(kind: Kind, name: &str, stack: &Stack, tags: &Tags) -> Result<(), AwsError> {
     match tags.get(crate::config::OWNER_TAG_KEY) {
         Some(owner) if *owner == stack.name => Ok(()),
         other => Err(AwsError::Foreign {
-            kind,
+            kind: kind.label,
             name: name.to_string(),
             expected: stack.name.clone(),
             found: ForeignOwner(other.cloned()),
@@ -188,6 +245,35 @@ fn normalize_value(v: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Reads every registered kind at once: names and ARNs are deterministic,
+/// so no read waits on another. No local state file: this is the state.
+pub async fn read_all(ctx: &Ctx) -> Result<LiveState, AwsError> {
+    let parts = futures::future::join_all(REGISTRY.iter().map(|r| (r.read)(ctx))).await;
+    let mut live = LiveState::default();
+    for (r, part) in REGISTRY.iter().zip(parts) {
+        live.insert(r.kind, part?);
+    }
+    Ok(live)
+}
+
+/// The plan `up` applies and `plan` prints, in dependency order.
+pub fn plan_up(ctx: &Ctx, live: &LiveState) -> Vec<Step> {
+    let mut steps: Vec<Step> = REGISTRY.iter().flat_map(|r| (r.up)(ctx, live)).collect();
+    steps.sort_by_key(|s| level(s.change.kind));
+    steps
+}
+
+/// The plan `down` applies: every owned resource, deleted, dependents first.
+pub fn plan_down(ctx: &Ctx, live: &LiveState) -> Vec<Step> {
+    let mut steps: Vec<Step> = REGISTRY
+        .iter()
+        .rev()
+        .flat_map(|r| (r.down)(ctx, live))
+        .collect();
+    steps.sort_by_key(|s| std::cmp::Reverse(level(s.change.kind)));
+    steps
+}
+
 /// A context for unit tests of `diff`: real clients that are never sent,
 /// the stack parsed from YAML (handler path: this repository's handler/).
 #[cfg(test)]
@@ -226,26 +312,24 @@ pub fn test_ctx(yaml: &str, package_sha: Option<&str>) -> Ctx {
 mod tests {
     use super::*;
 
-    fn tags(pairs: &[(&str, &str)]) -> Tags {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
     #[test]
-    fn tag_diff_sets_changed_and_removes_extra_but_keeps_system_tags() {
-        let live = tags(&[
-            ("a", "1"),
-            ("b", "old"),
-            ("stray", "x"),
-            ("aws:cloudformation:stack", "y"),
-        ]);
-        let want = tags(&[("a", "1"), ("b", "new"), ("c", "3")]);
-        let d = TagDiff::between(&live, &want).unwrap();
-        assert_eq!(d.set, tags(&[("b", "new"), ("c", "3")]));
-        assert_eq!(d.remove, vec!["stray".to_string()]);
-        assert!(TagDiff::between(&want, &want).is_none());
+    fn levels_follow_declared_dependencies() {
+        let levels: Vec<(&str, usize)> = REGISTRY
+            .iter()
+            .map(|r| (r.kind.id, level(r.kind)))
+            .collect();
+        assert_eq!(
+            levels,
+            vec![
+                ("role", 0),
+                ("log_group", 0),
+                ("topic", 0),
+                ("function", 1),
+                ("permission", 2),
+                ("alarm", 2),
+                ("subscription", 3),
+            ]
+        );
     }
 
     #[test]

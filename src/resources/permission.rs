@@ -5,14 +5,27 @@
 //! alarm) on route `direct`. Depends on the function (and topic or alarm);
 //! owned by the function. Statements cannot be updated, only replaced.
 
+use std::any::Any;
+
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
 use serde_json::Value;
 
-use super::{Ctx, Op as AnyOp};
+use super::state::Part;
+use super::{Ctx, LiveState, Operation, Registration, Step, found, function, gone, topic};
 use crate::aws::AwsError;
+use crate::change::{Action, Attr, Change, Kind, compare};
 use crate::config::Route;
-use crate::plan::{Action, Attr, Change, Kind, compare};
 
-const KIND: &str = "lambda permission";
+pub const KIND: Kind = Kind::new("permission", "lambda permission");
+pub const REGISTRATION: Registration = Registration {
+    kind: KIND,
+    // A statement lives on the function's policy and names the topic.
+    depends_on: &[function::KIND, topic::KIND],
+    read: read_part,
+    up: plan_up,
+    down: plan_down,
+};
 const ACTION: &str = "lambda:InvokeFunction";
 pub const SNS_PRINCIPAL: &str = "sns.amazonaws.com";
 pub const ALARM_PRINCIPAL: &str = "lambda.alarms.cloudwatch.amazonaws.com";
@@ -30,6 +43,54 @@ pub enum Op {
     Create(Statement),
     Replace(Statement),
     Delete { sid: String },
+}
+
+impl Operation for Op {
+    fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
+        match self {
+            Op::Create(s) => add(ctx, s).boxed(),
+            Op::Replace(s) => async move {
+                remove(ctx, &s.sid).await?;
+                add(ctx, s).await
+            }
+            .boxed(),
+            Op::Delete { sid } => remove(ctx, sid).boxed(),
+        }
+    }
+
+    // AWS: concurrent AddPermission/RemovePermission on one function can
+    // lose statements (terraform serialises them too).
+    fn lane(&self) -> Option<&'static str> {
+        Some("lambda permission writes")
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
+    Box::pin(async move { Ok(Part::new(read(ctx).await?, Vec::new())) })
+}
+
+/// This stack's statements; none unless the function is ours: a foreign
+/// function's policy is someone else's, however its statements are named.
+fn live(state: &LiveState) -> &[Statement] {
+    match function::live(state) {
+        Some(_) => state.get::<Vec<Statement>>(KIND).map_or(&[], Vec::as_slice),
+        None => &[],
+    }
+}
+
+fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    diff(live(state), desired(ctx))
+}
+
+fn plan_down(_: &Ctx, state: &LiveState) -> Vec<Step> {
+    live(state)
+        .iter()
+        .map(|p| Step::delete(KIND, &p.sid, Op::Delete { sid: p.sid.clone() }))
+        .collect()
 }
 
 /// Every statement id this stack writes starts with this.
@@ -63,23 +124,22 @@ pub fn desired(ctx: &Ctx) -> Vec<Statement> {
 /// or its policy does not exist.
 pub async fn read(ctx: &Ctx) -> Result<Vec<Statement>, AwsError> {
     let name = ctx.stack.function_name();
-    let policy = match ctx
+    let got = ctx
         .clients
         .lambda
         .get_policy()
         .function_name(&name)
         .send()
-        .await
-    {
-        Ok(out) => out.policy.unwrap_or_default(),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Ok(Vec::new());
-        }
-        Err(e) => return Err(AwsError::call(KIND, &name, "GetPolicy", e)),
-    };
+        .await;
+    let policy = found(
+        got,
+        |e| e.is_resource_not_found_exception(),
+        KIND.label,
+        &name,
+        "GetPolicy",
+    )?
+    .and_then(|out| out.policy)
+    .unwrap_or_default();
     Ok(parse_policy(&policy, &sid_prefix(ctx)))
 }
 
@@ -119,75 +179,50 @@ fn first_str(v: &Value) -> Option<String> {
     }
 }
 
-pub fn diff(live: &[Statement], want: Vec<Statement>) -> Vec<Change> {
-    let mut changes = Vec::new();
+pub fn diff(live: &[Statement], want: Vec<Statement>) -> Vec<Step> {
+    let mut steps = Vec::new();
     for w in &want {
-        let change = match live.iter().find(|l| l.sid == w.sid) {
-            None => Change::new(
-                Kind::Permission,
-                &w.sid,
-                Action::Create,
-                vec![
-                    Attr::new("principal", None, Some(w.principal.clone())),
-                    Attr::new("source_arn", None, Some(w.source_arn.clone())),
-                    Attr::new("action", None, Some(w.action.clone())),
-                ],
-                AnyOp::Permission(Op::Create(w.clone())),
+        let step = match live.iter().find(|l| l.sid == w.sid) {
+            None => Step::new(
+                Change::new(KIND, &w.sid, Action::Create, attrs(None, w)),
+                Op::Create(w.clone()),
             ),
-            Some(l) if l == w => Change::noop(Kind::Permission, &w.sid),
-            Some(l) => {
-                let mut attrs = Vec::new();
-                compare(
-                    &mut attrs,
-                    "principal",
-                    Some(l.principal.clone()),
-                    Some(w.principal.clone()),
-                );
-                compare(
-                    &mut attrs,
-                    "source_arn",
-                    Some(l.source_arn.clone()),
-                    Some(w.source_arn.clone()),
-                );
-                compare(
-                    &mut attrs,
-                    "action",
-                    Some(l.action.clone()),
-                    Some(w.action.clone()),
-                );
-                Change::new(
-                    Kind::Permission,
-                    &w.sid,
-                    Action::Replace,
-                    attrs,
-                    AnyOp::Permission(Op::Replace(w.clone())),
-                )
-                .with_note("a permission statement cannot be changed in place")
-            }
+            Some(l) if l == w => Step::noop(KIND, &w.sid),
+            Some(l) => Step::new(
+                Change::new(KIND, &w.sid, Action::Replace, attrs(Some(l), w))
+                    .with_note("a permission statement cannot be changed in place"),
+                Op::Replace(w.clone()),
+            ),
         };
-        changes.push(change);
+        steps.push(step);
     }
     for l in live.iter().filter(|l| !want.iter().any(|w| w.sid == l.sid)) {
-        changes.push(Change::new(
-            Kind::Permission,
+        steps.push(Step::delete(
+            KIND,
             &l.sid,
-            Action::Delete,
-            Vec::new(),
-            AnyOp::Permission(Op::Delete { sid: l.sid.clone() }),
+            Op::Delete { sid: l.sid.clone() },
         ));
     }
-    changes
+    steps
 }
 
-pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
-    match op {
-        Op::Create(s) => add(ctx, s).await,
-        Op::Replace(s) => {
-            remove(ctx, &s.sid).await?;
-            add(ctx, s).await
-        }
-        Op::Delete { sid } => remove(ctx, sid).await,
+/// Every attribute for a new statement, the differing ones for a replaced one.
+fn attrs(old: Option<&Statement>, new: &Statement) -> Vec<Attr> {
+    let mut attrs = Vec::new();
+    let fields: [(&str, fn(&Statement) -> &String); 3] = [
+        ("principal", |s| &s.principal),
+        ("source_arn", |s| &s.source_arn),
+        ("action", |s| &s.action),
+    ];
+    for (name, field) in fields {
+        compare(
+            &mut attrs,
+            name,
+            old.map(|o| field(o).clone()),
+            Some(field(new).clone()),
+        );
     }
+    attrs
 }
 
 async fn add(ctx: &Ctx, s: &Statement) -> Result<(), AwsError> {
@@ -217,7 +252,7 @@ async fn add(ctx: &Ctx, s: &Statement) -> Result<(), AwsError> {
             remove(ctx, &s.sid).await?;
             Box::pin(add(ctx, s)).await
         }
-        Err(e) => Err(AwsError::call(KIND, &s.sid, "AddPermission", e)),
+        Err(e) => Err(AwsError::call(KIND.label, &s.sid, "AddPermission", e)),
     }
 }
 
@@ -233,32 +268,28 @@ async fn wait_statement(ctx: &Ctx, sid: &str) -> Result<(), AwsError> {
         delay *= 2;
     }
     Err(AwsError::Wait {
-        kind: KIND,
+        kind: KIND.label,
         name: sid.to_string(),
         message: "added, but the function's policy still does not show it".into(),
     })
 }
 
 async fn remove(ctx: &Ctx, sid: &str) -> Result<(), AwsError> {
-    let name = ctx.stack.function_name();
-    match ctx
+    let removed = ctx
         .clients
         .lambda
         .remove_permission()
-        .function_name(&name)
+        .function_name(ctx.stack.function_name())
         .statement_id(sid)
         .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(AwsError::call(KIND, sid, "RemovePermission", e)),
-    }
+        .await;
+    gone(
+        removed,
+        |e| e.is_resource_not_found_exception(),
+        KIND.label,
+        sid,
+        "RemovePermission",
+    )
 }
 
 #[cfg(test)]

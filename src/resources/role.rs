@@ -2,14 +2,29 @@
 //! lets the function write to its own log group and nothing else.
 //! Depends on nothing; the function depends on it. Owned by tag.
 
+use std::any::Any;
+
 use aws_sdk_iam::types::Tag;
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::{Ctx, Op as AnyOp, TagDiff, Tags, check_owner, diff_tags, normalize_policy};
+use super::state::Part;
+use super::{
+    Ctx, LiveState, Operation, Registration, Step, TagApi, TagDiff, Tags, adopt, check_owner,
+    converge_tags, diff_tags, found, gone, normalize_policy, render_tags,
+};
 use crate::aws::AwsError;
-use crate::plan::{Action, Attr, Change, Kind};
+use crate::change::{Action, Attr, Change, Kind};
 
-const KIND: &str = "iam role";
+pub const KIND: Kind = Kind::new("role", "iam role");
+pub const REGISTRATION: Registration = Registration {
+    kind: KIND,
+    depends_on: &[],
+    read: read_part,
+    up: plan_up,
+    down: plan_down,
+};
 /// The inline policy's name; one per role, so a fixed name is enough.
 pub const POLICY_NAME: &str = "relayctl-logs";
 
@@ -36,6 +51,43 @@ pub enum Op {
         tags: Option<TagDiff>,
     },
     Delete,
+}
+
+impl Operation for Op {
+    fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
+        match self {
+            Op::Create(want) => create(ctx, want).boxed(),
+            Op::Update {
+                trust,
+                policy,
+                tags,
+            } => update(ctx, trust.as_ref(), policy.as_ref(), tags.as_ref()).boxed(),
+            Op::Delete => delete(ctx).boxed(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
+    Box::pin(async move { Part::single(read(ctx).await) })
+}
+
+fn live(state: &LiveState) -> Option<&Live> {
+    state.get::<Option<Live>>(KIND)?.as_ref()
+}
+
+fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    vec![diff(ctx, live(state), desired(ctx))]
+}
+
+fn plan_down(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    live(state)
+        .map(|_| Step::delete(KIND, ctx.stack.role_name(), Op::Delete))
+        .into_iter()
+        .collect()
 }
 
 pub fn desired(ctx: &Ctx) -> Desired {
@@ -67,35 +119,33 @@ pub fn desired(ctx: &Ctx) -> Desired {
 pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     let name = ctx.stack.role_name();
     let iam = &ctx.clients.iam;
-    let role = match iam.get_role().role_name(&name).send().await {
-        Ok(out) => out.role,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            None
-        }
-        Err(e) => return Err(AwsError::call(KIND, &name, "GetRole", e)),
+    let got = iam.get_role().role_name(&name).send().await;
+    let Some(role) = found(
+        got,
+        |e| e.is_no_such_entity_exception(),
+        KIND.label,
+        &name,
+        "GetRole",
+    )?
+    .and_then(|out| out.role) else {
+        return Ok(None);
     };
-    let Some(role) = role else { return Ok(None) };
     let tags = find_tags(ctx, &name, &role).await?;
     check_owner(KIND, &name, &ctx.stack, &tags)?;
-    let policy = match iam
+    let got = iam
         .get_role_policy()
         .role_name(&name)
         .policy_name(POLICY_NAME)
         .send()
-        .await
-    {
-        Ok(out) => normalize_policy(&out.policy_document),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            None
-        }
-        Err(e) => return Err(AwsError::call(KIND, &name, "GetRolePolicy", e)),
-    };
+        .await;
+    let policy = found(
+        got,
+        |e| e.is_no_such_entity_exception(),
+        KIND.label,
+        &name,
+        "GetRolePolicy",
+    )?
+    .and_then(|out| normalize_policy(&out.policy_document));
     Ok(Some(Live {
         trust: role
             .assume_role_policy_document()
@@ -125,11 +175,11 @@ async fn find_tags(
         .role_name(name)
         .send()
         .await
-        .map_err(|e| AwsError::call(KIND, name, "ListRoleTags", e))?;
+        .map_err(|e| AwsError::call(KIND.label, name, "ListRoleTags", e))?;
     Ok(out.tags.into_iter().map(|t| (t.key, t.value)).collect())
 }
 
-pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Change {
+pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
     let name = ctx.stack.role_name();
     let Some(live) = live else {
         let attrs = vec![
@@ -145,114 +195,97 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Change {
                     "{POLICY_NAME}: logs:CreateLogStream, logs:PutLogEvents on its own log group"
                 )),
             ),
-            Attr::new("tags", None, Some(super::render_tags(&want.tags))),
+            Attr::new("tags", None, Some(render_tags(&want.tags))),
         ];
-        return Change::new(
-            Kind::Role,
-            name,
-            Action::Create,
-            attrs,
-            AnyOp::Role(Op::Create(want)),
+        return Step::new(
+            Change::new(KIND, name, Action::Create, attrs),
+            Op::Create(want),
         );
     };
     let mut attrs = Vec::new();
-    let want_trust = normalize_value_of(&want.trust);
-    let want_policy = normalize_value_of(&want.policy);
-    let trust = (live.trust.as_ref() != Some(&want_trust)).then(|| {
-        attrs.push(Attr::new(
-            "trust",
-            live.trust.as_ref().map(Value::to_string),
-            Some(want_trust.to_string()),
-        ));
-        want.trust.clone()
-    });
-    let policy = (live.policy.as_ref() != Some(&want_policy)).then(|| {
-        attrs.push(Attr::new(
-            "policy",
-            live.policy.as_ref().map(Value::to_string),
-            Some(want_policy.to_string()),
-        ));
-        want.policy.clone()
-    });
+    let trust = changed_policy(&mut attrs, "trust", live.trust.as_ref(), &want.trust);
+    let policy = changed_policy(&mut attrs, "policy", live.policy.as_ref(), &want.policy);
     let tags = diff_tags(&mut attrs, &live.tags, &want.tags);
     if attrs.is_empty() {
-        return Change::noop(Kind::Role, name);
+        return Step::noop(KIND, name);
     }
-    Change::new(
-        Kind::Role,
-        name,
-        Action::Update,
-        attrs,
-        AnyOp::Role(Op::Update {
-            trust,
-            policy,
-            tags,
-        }),
-    )
+    let op = Op::Update {
+        trust,
+        policy,
+        tags,
+    };
+    Step::new(Change::new(KIND, name, Action::Update, attrs), op)
 }
 
-fn normalize_value_of(v: &Value) -> Value {
-    normalize_policy(&v.to_string()).expect("our own policy is valid JSON")
+/// The wanted document when it means something else than the live one.
+fn changed_policy(
+    attrs: &mut Vec<Attr>,
+    name: &str,
+    live: Option<&Value>,
+    want: &Value,
+) -> Option<Value> {
+    let normal = normalize_policy(&want.to_string()).expect("our own policy is valid JSON");
+    (live != Some(&normal)).then(|| {
+        attrs.push(Attr::new(
+            name,
+            live.map(Value::to_string),
+            Some(normal.to_string()),
+        ));
+        want.clone()
+    })
 }
 
-pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
+async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
     let name = ctx.stack.role_name();
-    let iam = &ctx.clients.iam;
-    match op {
-        Op::Create(want) => {
-            let created = iam
-                .create_role()
-                .role_name(&name)
-                .description(format!(
-                    "relayctl stack {}: runs the Slack relay function",
-                    ctx.stack.name
-                ))
-                .assume_role_policy_document(want.trust.to_string())
-                .set_tags(Some(iam_tags(&want.tags)))
-                .send()
-                .await;
-            match created {
-                Ok(_) => {}
-                // AWS: a concurrent or half-finished earlier run made it; adopt
-                // it only if it proves to be ours, then converge it.
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_entity_already_exists_exception()) =>
-                {
-                    let live = read(ctx).await?;
-                    if let Some(change) = diff(ctx, live.as_ref(), want.clone()).op
-                        && let AnyOp::Role(op @ Op::Update { .. }) = change
-                    {
-                        return Box::pin(apply(ctx, &op)).await;
-                    }
-                }
-                Err(e) => return Err(AwsError::call(KIND, &name, "CreateRole", e)),
-            }
-            put_policy(ctx, &want.policy).await
+    let created = ctx
+        .clients
+        .iam
+        .create_role()
+        .role_name(&name)
+        .description(format!(
+            "relayctl stack {}: runs the Slack relay function",
+            ctx.stack.name
+        ))
+        .assume_role_policy_document(want.trust.to_string())
+        .set_tags(Some(iam_tags(&want.tags)))
+        .send()
+        .await;
+    match created {
+        Ok(_) => put_policy(ctx, &want.policy).await,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_entity_already_exists_exception()) =>
+        {
+            adopt(ctx, diff(ctx, read(ctx).await?.as_ref(), want.clone())).await
         }
-        Op::Update {
-            trust,
-            policy,
-            tags,
-        } => {
-            if let Some(trust) = trust {
-                iam.update_assume_role_policy()
-                    .role_name(&name)
-                    .policy_document(trust.to_string())
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::call(KIND, &name, "UpdateAssumeRolePolicy", e))?;
-            }
-            if let Some(policy) = policy {
-                put_policy(ctx, policy).await?;
-            }
-            if let Some(tags) = tags {
-                apply_tags(ctx, &name, tags).await?;
-            }
-            Ok(())
-        }
-        Op::Delete => delete(ctx, &name).await,
+        Err(e) => Err(AwsError::call(KIND.label, &name, "CreateRole", e)),
     }
+}
+
+async fn update(
+    ctx: &Ctx,
+    trust: Option<&Value>,
+    policy: Option<&Value>,
+    tags: Option<&TagDiff>,
+) -> Result<(), AwsError> {
+    let name = ctx.stack.role_name();
+    if let Some(trust) = trust {
+        ctx.clients
+            .iam
+            .update_assume_role_policy()
+            .role_name(&name)
+            .policy_document(trust.to_string())
+            .send()
+            .await
+            .map_err(|e| AwsError::call(KIND.label, &name, "UpdateAssumeRolePolicy", e))?;
+    }
+    if let Some(policy) = policy {
+        put_policy(ctx, policy).await?;
+    }
+    if let Some(tags) = tags {
+        converge_tags(&Tagging { ctx, name: &name }, tags).await?;
+    }
+    Ok(())
 }
 
 fn iam_tags(tags: &Tags) -> Vec<Tag> {
@@ -277,56 +310,67 @@ async fn put_policy(ctx: &Ctx, policy: &Value) -> Result<(), AwsError> {
         .policy_document(policy.to_string())
         .send()
         .await
-        .map_err(|e| AwsError::call(KIND, &name, "PutRolePolicy", e))?;
+        .map_err(|e| AwsError::call(KIND.label, &name, "PutRolePolicy", e))?;
     Ok(())
 }
 
-async fn apply_tags(ctx: &Ctx, name: &str, tags: &TagDiff) -> Result<(), AwsError> {
-    let iam = &ctx.clients.iam;
-    if !tags.remove.is_empty() {
-        iam.untag_role()
-            .role_name(name)
-            .set_tag_keys(Some(tags.remove.clone()))
+struct Tagging<'a> {
+    ctx: &'a Ctx,
+    name: &'a str,
+}
+
+impl TagApi for Tagging<'_> {
+    async fn tag(&self, set: &Tags) -> Result<(), AwsError> {
+        self.ctx
+            .clients
+            .iam
+            .tag_role()
+            .role_name(self.name)
+            .set_tags(Some(iam_tags(set)))
             .send()
             .await
-            .map_err(|e| AwsError::call(KIND, name, "UntagRole", e))?;
+            .map_err(|e| AwsError::call(KIND.label, self.name, "TagRole", e))?;
+        Ok(())
     }
-    if !tags.set.is_empty() {
-        iam.tag_role()
-            .role_name(name)
-            .set_tags(Some(iam_tags(&tags.set)))
+
+    async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
+        self.ctx
+            .clients
+            .iam
+            .untag_role()
+            .role_name(self.name)
+            .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
-            .map_err(|e| AwsError::call(KIND, name, "TagRole", e))?;
+            .map_err(|e| AwsError::call(KIND.label, self.name, "UntagRole", e))?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Inline policies must go before the role can; policies attached by
 /// someone else are not ours to detach, so DeleteRole then fails and says so.
-async fn delete(ctx: &Ctx, name: &str) -> Result<(), AwsError> {
+async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
+    let name = ctx.stack.role_name();
     let iam = &ctx.clients.iam;
-    match iam
+    let deleted = iam
         .delete_role_policy()
-        .role_name(name)
+        .role_name(&name)
         .policy_name(POLICY_NAME)
         .send()
-        .await
-    {
-        Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) => {}
-        Err(e) => return Err(AwsError::call(KIND, name, "DeleteRolePolicy", e)),
-    }
-    match iam.delete_role().role_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(AwsError::call(KIND, name, "DeleteRole", e)),
-    }
+        .await;
+    gone(
+        deleted,
+        |e| e.is_no_such_entity_exception(),
+        KIND.label,
+        &name,
+        "DeleteRolePolicy",
+    )?;
+    let deleted = iam.delete_role().role_name(&name).send().await;
+    gone(
+        deleted,
+        |e| e.is_no_such_entity_exception(),
+        KIND.label,
+        &name,
+        "DeleteRole",
+    )
 }

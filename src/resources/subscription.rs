@@ -3,12 +3,28 @@
 //! invoke it. Owned by its topic: only the subscription whose endpoint is
 //! this stack's function is ours; other subscribers are left alone.
 
-use super::{Ctx, Op as AnyOp};
-use crate::aws::AwsError;
-use crate::config::Route;
-use crate::plan::{Action, Attr, Change, Kind};
+use std::any::Any;
 
-const KIND: &str = "sns subscription";
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
+
+use super::state::Part;
+use super::{
+    Ctx, LiveState, Operation, Registration, Step, found, function, gone, permission, topic,
+};
+use crate::aws::AwsError;
+use crate::change::{Action, Attr, Change, Kind};
+use crate::config::Route;
+
+pub const KIND: Kind = Kind::new("subscription", "sns subscription");
+pub const REGISTRATION: Registration = Registration {
+    kind: KIND,
+    // SNS delivers to the function only once the permission lets it.
+    depends_on: &[topic::KIND, function::KIND, permission::KIND],
+    read: read_part,
+    up: plan_up,
+    down: plan_down,
+};
 const PROTOCOL: &str = "lambda";
 
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +36,40 @@ pub struct Live {
 pub enum Op {
     Create,
     Delete { arn: String },
+}
+
+impl Operation for Op {
+    fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
+        match self {
+            Op::Create => subscribe(ctx).boxed(),
+            Op::Delete { arn } => unsubscribe(ctx, arn).boxed(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
+    Box::pin(async move { Ok(Part::new(read(ctx).await?, Vec::new())) })
+}
+
+/// Ours only on our own topic: a foreign topic's subscribers are someone
+/// else's, whatever their endpoint.
+fn live(state: &LiveState) -> &[Live] {
+    match topic::live(state) {
+        Some(_) => state.get::<Vec<Live>>(KIND).map_or(&[], Vec::as_slice),
+        None => &[],
+    }
+}
+
+fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    diff(ctx, live(state), desired(ctx))
+}
+
+fn plan_down(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    diff(ctx, live(state), false)
 }
 
 pub fn display_name(ctx: &Ctx) -> String {
@@ -36,112 +86,103 @@ pub fn desired(ctx: &Ctx) -> bool {
 }
 
 pub async fn read(ctx: &Ctx) -> Result<Vec<Live>, AwsError> {
-    let sns = &ctx.clients.sns;
     let function_arn = ctx.function_arn();
-    let mut found = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let out = match sns
-            .list_subscriptions_by_topic()
-            .topic_arn(ctx.topic_arn())
-            .set_next_token(next.take())
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_not_found_exception()) =>
-            {
-                return Ok(Vec::new());
-            }
-            Err(e) => {
-                return Err(AwsError::call(
-                    KIND,
-                    display_name(ctx),
-                    "ListSubscriptionsByTopic",
-                    e,
-                ));
-            }
-        };
-        for s in out.subscriptions() {
-            let ours = s.protocol() == Some(PROTOCOL)
-                && s.endpoint().is_some_and(|e| {
-                    e == function_arn || e.starts_with(&format!("{function_arn}:"))
-                });
-            if let (true, Some(arn)) = (ours, s.subscription_arn()) {
-                found.push(Live {
-                    arn: arn.to_string(),
-                });
-            }
-        }
-        match out.next_token {
-            Some(t) if !t.is_empty() => next = Some(t),
-            _ => return Ok(found),
-        }
-    }
+    let pages = ctx
+        .clients
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(ctx.topic_arn())
+        .into_paginator()
+        .send()
+        .try_collect()
+        .await;
+    let name = display_name(ctx);
+    let Some(pages) = found(
+        pages,
+        |e| e.is_not_found_exception(),
+        KIND.label,
+        &name,
+        "ListSubscriptionsByTopic",
+    )?
+    else {
+        return Ok(Vec::new());
+    };
+    let ours = |s: &&aws_sdk_sns::types::Subscription| {
+        s.protocol() == Some(PROTOCOL)
+            && s.endpoint()
+                .is_some_and(|e| e == function_arn || e.starts_with(&format!("{function_arn}:")))
+    };
+    Ok(pages
+        .iter()
+        .flat_map(|page| page.subscriptions())
+        .filter(ours)
+        .filter_map(|s| s.subscription_arn())
+        .map(|arn| Live {
+            arn: arn.to_string(),
+        })
+        .collect())
 }
 
-pub fn diff(ctx: &Ctx, live: &[Live], want: bool) -> Vec<Change> {
+pub fn diff(ctx: &Ctx, live: &[Live], want: bool) -> Vec<Step> {
     let name = display_name(ctx);
-    let mut changes = Vec::new();
+    let mut steps = Vec::new();
     let mut existing = live.iter();
     if want {
         if existing.next().is_some() {
-            changes.push(Change::noop(Kind::Subscription, &name));
+            steps.push(Step::noop(KIND, &name));
         } else {
-            changes.push(Change::new(
-                Kind::Subscription,
-                &name,
-                Action::Create,
-                vec![
-                    Attr::new("protocol", None, Some(PROTOCOL.into())),
-                    Attr::new("endpoint", None, Some(ctx.function_arn())),
-                ],
-                AnyOp::Subscription(Op::Create),
+            let attrs = vec![
+                Attr::new("protocol", None, Some(PROTOCOL.into())),
+                Attr::new("endpoint", None, Some(ctx.function_arn())),
+            ];
+            steps.push(Step::new(
+                Change::new(KIND, &name, Action::Create, attrs),
+                Op::Create,
             ));
         }
     }
     // Duplicates (or any, when not wanted) are removed: one message, one post.
     for extra in existing {
-        changes.push(Change::new(
-            Kind::Subscription,
+        steps.push(Step::delete(
+            KIND,
             &name,
-            Action::Delete,
-            Vec::new(),
-            AnyOp::Subscription(Op::Delete {
+            Op::Delete {
                 arn: extra.arn.clone(),
-            }),
+            },
         ));
     }
-    changes
+    steps
 }
 
-pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
-    let sns = &ctx.clients.sns;
-    match op {
-        Op::Create => {
-            sns.subscribe()
-                .topic_arn(ctx.topic_arn())
-                .protocol(PROTOCOL)
-                .endpoint(ctx.function_arn())
-                .return_subscription_arn(true)
-                .send()
-                .await
-                .map_err(|e| AwsError::call(KIND, display_name(ctx), "Subscribe", e))?;
-            Ok(())
-        }
-        Op::Delete { arn } => match sns.unsubscribe().subscription_arn(arn).send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_not_found_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(AwsError::call(KIND, display_name(ctx), "Unsubscribe", e)),
-        },
-    }
+async fn subscribe(ctx: &Ctx) -> Result<(), AwsError> {
+    ctx.clients
+        .sns
+        .subscribe()
+        .topic_arn(ctx.topic_arn())
+        .protocol(PROTOCOL)
+        .endpoint(ctx.function_arn())
+        .return_subscription_arn(true)
+        .send()
+        .await
+        .map_err(|e| AwsError::call(KIND.label, display_name(ctx), "Subscribe", e))?;
+    Ok(())
+}
+
+async fn unsubscribe(ctx: &Ctx, arn: &str) -> Result<(), AwsError> {
+    let done = ctx
+        .clients
+        .sns
+        .unsubscribe()
+        .subscription_arn(arn)
+        .send()
+        .await;
+    gone(
+        done,
+        |e| e.is_not_found_exception(),
+        KIND.label,
+        &display_name(ctx),
+        "Unsubscribe",
+    )
 }
 
 #[cfg(test)]
@@ -163,12 +204,10 @@ mod tests {
             },
         ];
         let changes = diff(&ctx, &live, true);
-        let actions: Vec<Action> = changes.iter().map(|c| c.action).collect();
+        let actions: Vec<Action> = changes.iter().map(|c| c.change.action).collect();
         assert_eq!(actions, vec![Action::NoOp, Action::Delete]);
-        assert!(
-            matches!(&changes[1].op, Some(AnyOp::Subscription(Op::Delete { arn })) if arn == "arn:2")
-        );
-        assert_eq!(diff(&ctx, &[], true)[0].action, Action::Create);
+        assert!(matches!(changes[1].op_as::<Op>(), Some(Op::Delete { arn }) if arn == "arn:2"));
+        assert_eq!(diff(&ctx, &[], true)[0].change.action, Action::Create);
         assert!(diff(&ctx, &[], false).is_empty());
     }
 }

@@ -1,13 +1,29 @@
 //! SNS topic `{stack}-alarms`: the alarm's action target on route `sns`.
 //! Depends on nothing; the subscription and alarms depend on it. Owned by tag.
 
+use std::any::Any;
+
 use aws_sdk_sns::types::Tag;
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
 
-use super::{Ctx, Op as AnyOp, TagDiff, Tags, check_owner, diff_tags, render_tags};
+use super::state::Part;
+use super::{
+    Ctx, LiveState, Operation, Registration, Step, TagApi, TagDiff, Tags, check_owner,
+    converge_tags, diff_tags, found, gone, render_tags,
+};
 use crate::aws::AwsError;
-use crate::plan::{Action, Attr, Change, Kind};
+use crate::change::{Action, Attr, Change, Kind};
+use crate::config::Route;
 
-const KIND: &str = "sns topic";
+pub const KIND: Kind = Kind::new("topic", "sns topic");
+pub const REGISTRATION: Registration = Registration {
+    kind: KIND,
+    depends_on: &[],
+    read: read_part,
+    up: plan_up,
+    down: plan_down,
+};
 
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -26,6 +42,48 @@ pub enum Op {
     Delete,
 }
 
+impl Operation for Op {
+    fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
+        match self {
+            Op::Create(want) => create(ctx, want).boxed(),
+            Op::Update { tags } => {
+                let arn = ctx.topic_arn();
+                async move { converge_tags(&Tagging { ctx, arn: &arn }, tags).await }.boxed()
+            }
+            Op::Delete => delete(ctx).boxed(),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
+    Box::pin(async move { Part::single(read(ctx).await) })
+}
+
+/// The stack's topic, when it exists and is ours.
+pub fn live(state: &LiveState) -> Option<&Live> {
+    state.get::<Option<Live>>(KIND)?.as_ref()
+}
+
+fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    match (ctx.stack.route, live(state)) {
+        (Route::Sns, current) => vec![diff(ctx, current, desired(ctx))],
+        // Route direct needs no topic; one we made earlier goes.
+        (Route::Direct, Some(_)) => plan_down(ctx, state),
+        (Route::Direct, None) => Vec::new(),
+    }
+}
+
+fn plan_down(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    live(state)
+        .map(|_| Step::delete(KIND, ctx.stack.topic_name(), Op::Delete))
+        .into_iter()
+        .collect()
+}
+
 pub fn desired(ctx: &Ctx) -> Desired {
     Desired { tags: ctx.tags() }
 }
@@ -34,22 +92,24 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     let name = ctx.stack.topic_name();
     let arn = ctx.topic_arn();
     let sns = &ctx.clients.sns;
-    match sns.get_topic_attributes().topic_arn(&arn).send().await {
-        Ok(_) => {}
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_not_found_exception()) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(AwsError::call(KIND, &name, "GetTopicAttributes", e)),
+    let got = sns.get_topic_attributes().topic_arn(&arn).send().await;
+    if found(
+        got,
+        |e| e.is_not_found_exception(),
+        KIND.label,
+        &name,
+        "GetTopicAttributes",
+    )?
+    .is_none()
+    {
+        return Ok(None);
     }
     let out = sns
         .list_tags_for_resource()
         .resource_arn(&arn)
         .send()
         .await
-        .map_err(|e| AwsError::call(KIND, &name, "ListTagsForResource", e))?;
+        .map_err(|e| AwsError::call(KIND.label, &name, "ListTagsForResource", e))?;
     let tags: Tags = out
         .tags
         .unwrap_or_default()
@@ -60,27 +120,21 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     Ok(Some(Live { tags }))
 }
 
-pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Change {
+pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
     let name = ctx.stack.topic_name();
     let Some(live) = live else {
         let attrs = vec![Attr::new("tags", None, Some(render_tags(&want.tags)))];
-        return Change::new(
-            Kind::Topic,
-            name,
-            Action::Create,
-            attrs,
-            AnyOp::Topic(Op::Create(want)),
+        return Step::new(
+            Change::new(KIND, name, Action::Create, attrs),
+            Op::Create(want),
         );
     };
     let mut attrs = Vec::new();
     match diff_tags(&mut attrs, &live.tags, &want.tags) {
-        None => Change::noop(Kind::Topic, name),
-        Some(tags) => Change::new(
-            Kind::Topic,
-            name,
-            Action::Update,
-            attrs,
-            AnyOp::Topic(Op::Update { tags }),
+        None => Step::noop(KIND, name),
+        Some(tags) => Step::new(
+            Change::new(KIND, name, Action::Update, attrs),
+            Op::Update { tags },
         ),
     }
 }
@@ -97,50 +151,71 @@ fn sns_tags(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
-pub async fn apply(ctx: &Ctx, op: &Op) -> Result<(), AwsError> {
+// AWS: CreateTopic returns a same-named topic instead of failing, so read()
+// has already proven there is none, or that it is ours: no race to adopt.
+async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
     let name = ctx.stack.topic_name();
-    let arn = ctx.topic_arn();
-    let sns = &ctx.clients.sns;
-    match op {
-        // AWS: CreateTopic returns a same-named topic instead of failing, so
-        // read() has already proven there is none, or that it is ours.
-        Op::Create(want) => {
-            sns.create_topic()
-                .name(&name)
-                .set_tags(Some(sns_tags(&want.tags)))
-                .send()
-                .await
-                .map_err(|e| AwsError::call(KIND, &name, "CreateTopic", e))?;
-            Ok(())
-        }
-        Op::Update { tags } => {
-            if !tags.remove.is_empty() {
-                sns.untag_resource()
-                    .resource_arn(&arn)
-                    .set_tag_keys(Some(tags.remove.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::call(KIND, &name, "UntagResource", e))?;
-            }
-            if !tags.set.is_empty() {
-                sns.tag_resource()
-                    .resource_arn(&arn)
-                    .set_tags(Some(sns_tags(&tags.set)))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::call(KIND, &name, "TagResource", e))?;
-            }
-            Ok(())
-        }
-        Op::Delete => match sns.delete_topic().topic_arn(&arn).send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_not_found_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(AwsError::call(KIND, &name, "DeleteTopic", e)),
-        },
+    ctx.clients
+        .sns
+        .create_topic()
+        .name(&name)
+        .set_tags(Some(sns_tags(&want.tags)))
+        .send()
+        .await
+        .map_err(|e| AwsError::call(KIND.label, &name, "CreateTopic", e))?;
+    Ok(())
+}
+
+async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
+    let deleted = ctx
+        .clients
+        .sns
+        .delete_topic()
+        .topic_arn(ctx.topic_arn())
+        .send()
+        .await;
+    gone(
+        deleted,
+        |e| e.is_not_found_exception(),
+        KIND.label,
+        &ctx.stack.topic_name(),
+        "DeleteTopic",
+    )
+}
+
+struct Tagging<'a> {
+    ctx: &'a Ctx,
+    arn: &'a str,
+}
+
+impl TagApi for Tagging<'_> {
+    async fn tag(&self, set: &Tags) -> Result<(), AwsError> {
+        self.ctx
+            .clients
+            .sns
+            .tag_resource()
+            .resource_arn(self.arn)
+            .set_tags(Some(sns_tags(set)))
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::call(KIND.label, self.ctx.stack.topic_name(), "TagResource", e)
+            })?;
+        Ok(())
+    }
+
+    async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
+        self.ctx
+            .clients
+            .sns
+            .untag_resource()
+            .resource_arn(self.arn)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                AwsError::call(KIND.label, self.ctx.stack.topic_name(), "UntagResource", e)
+            })?;
+        Ok(())
     }
 }

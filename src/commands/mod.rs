@@ -1,0 +1,99 @@
+//! One module per subcommand, each `run(&Global, args) -> Result<ExitCode>`,
+//! plus what they share: the error type, the `Session` that connects and
+//! reads live state once, and output on stdout / progress on stderr.
+
+mod down;
+mod output;
+mod plan;
+mod session;
+mod status;
+mod test;
+mod up;
+
+use std::process::ExitCode;
+
+use crate::apply::ApplyError;
+use crate::aws::AwsError;
+use crate::cli::{Cli, Command};
+use crate::config::ConfigError;
+use crate::package::PackageError;
+
+/// Everything that can stop a command. Remedies are data (`hint`), shown
+/// by `report::render`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Package(#[from] PackageError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    #[error(
+        "{zip} holds a bootstrap built for {found}, but stack.yaml's handler.architecture is {wanted}: Lambda would fail every invocation with \"exec format error\""
+    )]
+    ZipArchitecture {
+        zip: String,
+        found: &'static str,
+        wanted: &'static str,
+    },
+    #[error("stack.yaml has no alarm named {0}")]
+    NoSuchAlarm(String),
+    #[error("the chain is not in place: {0} missing")]
+    NotUp(String),
+    #[error("{} resource(s) named like this stack's are not owned by it; nothing was changed:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Foreign(Vec<AwsError>),
+}
+
+impl Error {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            // ConfigError's Display carries its hints itself, per problem.
+            Error::Config(_) => None,
+            Error::Package(e) => e.hint(),
+            Error::Aws(e) => e.hint(),
+            Error::Apply(e) => e.hint(),
+            Error::ZipArchitecture { found, wanted, .. } => Some(format!(
+                "rebuild the zip for {wanted}, or set handler.architecture: {found}"
+            )),
+            Error::NoSuchAlarm(_) => Some("pass one of the `alarms:` names to --alarm".into()),
+            Error::NotUp(_) => {
+                Some("run `relayctl up` first (`relayctl status` shows what is there)".into())
+            }
+            Error::Foreign(found) => match found.as_slice() {
+                [one] => one.hint(),
+                _ => Some("rename the stack, or delete or tag those resources yourself".into()),
+            },
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Runs one parsed command and maps the outcome to the exit code (0 ok,
+/// 1 error, 2 changes pending with --detailed-exitcode).
+pub fn run(cli: Cli) -> ExitCode {
+    output::init_logging(cli.global.verbose);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime starts");
+    let g = &cli.global;
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Plan(args) => plan::run(g, args).await,
+            Command::Up(args) => up::run(g, args).await,
+            Command::Down => down::run(g).await,
+            Command::Status(args) => status::run(g, args).await,
+            Command::Test(args) => test::run(g, args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprint!("{}", crate::report::render(&e));
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! What every AWS-facing command starts with: the stack checked locally,
+//! clients opened, live state read, ownership checked, once.
+
+use std::path::{Path, PathBuf};
+
+use super::{Error, Result};
+use crate::aws::{Clients, Connection};
+use crate::cli::{Global, PackageArgs};
+use crate::config::Stack;
+use crate::package::{self, Package};
+use crate::resources::{self, Ctx, LiveState};
+use crate::secret::Secret;
+
+/// What to do with same-named resources that are not this stack's.
+pub enum Foreign {
+    /// Stop before anything is planned (plan, up, test).
+    Refuse,
+    /// Say so on stderr and leave them alone (down).
+    Warn,
+    /// Keep them in `live.foreign` for the report (status).
+    Keep,
+}
+
+pub struct Session {
+    pub ctx: Ctx,
+    pub live: LiveState,
+}
+
+impl Session {
+    pub async fn open(
+        g: &Global,
+        stack: Stack,
+        webhook: Option<Secret>,
+        package: Option<Package>,
+        foreign: Foreign,
+    ) -> Result<Session> {
+        let conn = Connection {
+            profile: g.profile.clone(),
+            region: g.region.clone(),
+            endpoint_url: g.endpoint_url.clone(),
+        };
+        let clients = Clients::connect(&conn, stack.region.as_deref()).await?;
+        let ctx = Ctx {
+            clients,
+            stack,
+            webhook,
+            package,
+        };
+        let mut live = resources::read_all(&ctx).await?;
+        match foreign {
+            Foreign::Refuse if !live.foreign.is_empty() => {
+                return Err(Error::Foreign(std::mem::take(&mut live.foreign)));
+            }
+            Foreign::Warn => live.foreign.iter().for_each(|f| eprintln!("warning: {f}")),
+            _ => {}
+        }
+        Ok(Session { ctx, live })
+    }
+}
+
+/// Everything local is checked before the first AWS call.
+pub fn load_stack(g: &Global) -> Result<Stack> {
+    Ok(Stack::load(&g.file)?)
+}
+
+/// The webhook when it is set here; compared only then.
+pub fn optional_webhook(stack: &Stack) -> Option<Secret> {
+    stack.webhook_url().ok().map(Secret::new)
+}
+
+pub fn load_package(stack: &Stack, args: &PackageArgs) -> Result<Package> {
+    let package = match &args.zip {
+        Some(path) => {
+            let package = package::from_zip_file(path)?;
+            let wanted = stack.handler.architecture;
+            // Not an ELF (a script, a test stand-in): nothing to compare.
+            if let Some(found) = package.architecture().filter(|a| *a != wanted) {
+                return Err(Error::ZipArchitecture {
+                    zip: path.display().to_string(),
+                    found: found.as_str(),
+                    wanted: wanted.as_str(),
+                });
+            }
+            package
+        }
+        None => package::build_package(stack, &target_dir(&stack.handler.path))?,
+    };
+    eprintln!(
+        "handler package: {} bytes, sha256 {}",
+        package.zip.len(),
+        package.sha256
+    );
+    Ok(package)
+}
+
+/// One target dir per workspace: the handler usually lives in relayctl's own
+/// workspace, whose `target/` already holds its dependencies.
+fn target_dir(handler: &Path) -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    let mut dir = handler.to_path_buf();
+    while let Some(parent) = dir.parent() {
+        let manifest = parent.join("Cargo.toml");
+        if std::fs::read_to_string(&manifest).is_ok_and(|t| t.contains("[workspace]")) {
+            return parent.join("target");
+        }
+        dir = parent.to_path_buf();
+    }
+    handler.join("target")
+}

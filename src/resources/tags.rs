@@ -1,0 +1,103 @@
+//! Tags: what differs, how it is shown, and one way to converge them that
+//! every kind drives through its own small `TagApi`.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use crate::aws::AwsError;
+use crate::change::Attr;
+
+pub type Tags = BTreeMap<String, String>;
+
+/// Tag keys AWS sets itself; they are neither ours to add nor to remove.
+fn is_system_tag(key: &str) -> bool {
+    key.starts_with("aws:")
+}
+
+/// What to set and what to remove so that `live` tags equal `desired`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagDiff {
+    pub set: Tags,
+    pub remove: Vec<String>,
+}
+
+impl TagDiff {
+    pub fn between(live: &Tags, desired: &Tags) -> Option<TagDiff> {
+        let set: Tags = desired
+            .iter()
+            .filter(|(k, v)| live.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let remove: Vec<String> = live
+            .keys()
+            .filter(|k| !desired.contains_key(*k) && !is_system_tag(k))
+            .cloned()
+            .collect();
+        (!set.is_empty() || !remove.is_empty()).then_some(TagDiff { set, remove })
+    }
+}
+
+pub fn render_tags(tags: &Tags) -> String {
+    let inner: Vec<String> = tags
+        .iter()
+        .filter(|(k, _)| !is_system_tag(k))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    format!("{{{}}}", inner.join(", "))
+}
+
+/// Adds a `tags` attribute to `attrs` and returns what to change when tags differ.
+pub fn diff_tags(attrs: &mut Vec<Attr>, live: &Tags, desired: &Tags) -> Option<TagDiff> {
+    let diff = TagDiff::between(live, desired)?;
+    attrs.push(Attr::new(
+        "tags",
+        Some(render_tags(live)),
+        Some(render_tags(desired)),
+    ));
+    Some(diff)
+}
+
+/// One kind's tagging calls; every service spells them (and its Tag type)
+/// differently.
+pub trait TagApi {
+    fn tag(&self, set: &Tags) -> impl Future<Output = Result<(), AwsError>> + Send;
+    fn untag(&self, keys: &[String]) -> impl Future<Output = Result<(), AwsError>> + Send;
+}
+
+/// Removes stray tags, then sets the wanted ones; no call for an empty half.
+pub async fn converge_tags(api: &impl TagApi, diff: &TagDiff) -> Result<(), AwsError> {
+    if !diff.remove.is_empty() {
+        api.untag(&diff.remove).await?;
+    }
+    if !diff.set.is_empty() {
+        api.tag(&diff.set).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn tag_diff_sets_changed_and_removes_extra_but_keeps_system_tags() {
+        let live = tags(&[
+            ("a", "1"),
+            ("b", "old"),
+            ("stray", "x"),
+            ("aws:cloudformation:stack", "y"),
+        ]);
+        let want = tags(&[("a", "1"), ("b", "new"), ("c", "3")]);
+        let d = TagDiff::between(&live, &want).unwrap();
+        assert_eq!(d.set, tags(&[("b", "new"), ("c", "3")]));
+        assert_eq!(d.remove, vec!["stray".to_string()]);
+        assert!(TagDiff::between(&want, &want).is_none());
+    }
+}

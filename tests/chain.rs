@@ -876,6 +876,10 @@ fn two_ups_at_once_both_succeed_and_leave_one_chain() {
     let acct = Account::new();
     let stack = Stack::new("race");
     let zip = stack.zip("a.zip");
+    // 200 ms per call: both runs finish reading (STS, then every read at
+    // once) before either makes its first write, so both see nothing and
+    // both create: the race is forced, not hoped for.
+    acct.inject(serde_json::json!({"latency_ms": 200}));
     let outs: Vec<Output> = std::thread::scope(|s| {
         let runs: Vec<_> = (0..2)
             .map(|_| s.spawn(|| relayctl(&acct, &stack, &["up", "--zip", &zip])))
@@ -885,11 +889,20 @@ fn two_ups_at_once_both_succeed_and_leave_one_chain() {
     for out in outs {
         ok(out);
     }
-    let writes = writes(&acct);
-    assert!(
-        writes.contains(&pair("lambda", "CreateFunction")),
-        "{writes:?}"
-    );
+    // Both runs tried each create; one of each pair lost and adopted.
+    for (service, operation) in [
+        ("iam", "CreateRole"),
+        ("logs", "CreateLogGroup"),
+        ("lambda", "CreateFunction"),
+    ] {
+        assert_eq!(
+            acct.count(service, operation),
+            2,
+            "{operation}: {:?}",
+            writes(&acct)
+        );
+    }
+    acct.clear_faults();
     acct.reset_calls();
     let out = up(&acct, &stack, "a.zip");
     assert!(

@@ -199,3 +199,33 @@ fn global_flags_work_after_the_subcommand_too() {
     );
     acct.assert_no_writes();
 }
+
+#[test]
+fn no_credentials_is_named_with_a_hint_and_no_aws_call() {
+    // Told apart from other failures by the credentials error in the SDK
+    // error's source chain, not by its text.
+    let acct = Account::new();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), good_yaml()).unwrap();
+    let out = Command::cargo_bin("relayctl")
+        .unwrap()
+        .envs(acct.env())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .current_dir(dir.path())
+        .arg("status")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: no AWS credentials: "), "{err}");
+    assert!(
+        err.ends_with(
+            "\n  hint: set AWS_PROFILE (see `aws configure`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
+        ),
+        "{err}"
+    );
+    assert_eq!(acct.calls(), vec![], "nothing reached AWS");
+}

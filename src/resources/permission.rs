@@ -209,18 +209,13 @@ pub fn diff(live: &[Statement], want: Vec<Statement>) -> Vec<Step> {
 /// Every attribute for a new statement, the differing ones for a replaced one.
 fn attrs(old: Option<&Statement>, new: &Statement) -> Vec<Attr> {
     let mut attrs = Vec::new();
-    let fields: [(&str, fn(&Statement) -> &String); 3] = [
-        ("principal", |s| &s.principal),
-        ("source_arn", |s| &s.source_arn),
-        ("action", |s| &s.action),
+    let pairs = [
+        ("principal", old.map(|o| &o.principal), &new.principal),
+        ("source_arn", old.map(|o| &o.source_arn), &new.source_arn),
+        ("action", old.map(|o| &o.action), &new.action),
     ];
-    for (name, field) in fields {
-        compare(
-            &mut attrs,
-            name,
-            old.map(|o| field(o).clone()),
-            Some(field(new).clone()),
-        );
+    for (name, old, new) in pairs {
+        compare(&mut attrs, name, old.cloned(), Some(new.clone()));
     }
     attrs
 }

@@ -1,33 +1,15 @@
 //! The one place an error becomes text for people (uv's way): `error:` with
 //! the message, a `Caused by:` line per cause not already said, then the
-//! hints that the errors in the chain carry as data.
+//! hints the errors in the chain carry as data, found by `hint_of`.
+//! A leaf: the caller, which knows the error types, supplies `hint_of`.
 
 use std::error::Error;
 
-use crate::apply::ApplyError;
-use crate::aws::AwsError;
-use crate::commands;
-use crate::package::PackageError;
-
-/// The remedy an error suggests, if any.
-fn hint_of(err: &(dyn Error + 'static)) -> Option<String> {
-    if let Some(e) = err.downcast_ref::<commands::Error>() {
-        return e.hint();
-    }
-    if let Some(e) = err.downcast_ref::<AwsError>() {
-        return e.hint();
-    }
-    if let Some(e) = err.downcast_ref::<PackageError>() {
-        return e.hint();
-    }
-    if let Some(e) = err.downcast_ref::<ApplyError>() {
-        return e.hint();
-    }
-    None
-}
+/// Finds the remedy one error in a chain carries, if any.
+pub type HintOf = fn(&(dyn Error + 'static)) -> Option<String>;
 
 /// `error: …`, `  Caused by: …` and `  hint: …` lines, ending in a newline.
-pub fn render(err: &(dyn Error + 'static)) -> String {
+pub fn render(err: &(dyn Error + 'static), hint_of: HintOf) -> String {
     let mut said = err.to_string();
     let mut out = format!("error: {said}\n");
     let mut hints: Vec<String> = hint_of(err).into_iter().collect();

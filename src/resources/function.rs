@@ -6,6 +6,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
@@ -19,24 +20,17 @@ use aws_sdk_lambda::types::{
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
-use super::state::Part;
 use super::{
-    Ctx, LiveState, Operation, Registration, Step, TagApi, TagDiff, Tags, adopt, check_owner,
-    converge_tags, diff_tags, found, gone, log_group, render_tags, role,
+    Ctx, LiveState, Operation, Registration, Single, Step, TagApi, TagDiff, Tags, adopt,
+    check_owner, converge_tags, diff_tags, found, gone, log_group, render_tags, role,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
 use crate::secret::Secret;
 
 pub const KIND: Kind = Kind::new("function", "lambda function");
-pub const REGISTRATION: Registration = Registration {
-    kind: KIND,
-    // It runs as the role and writes to the log group.
-    depends_on: &[role::KIND, log_group::KIND],
-    read: read_part,
-    up: plan_up,
-    down: plan_down,
-};
+// It runs as the role and writes to the log group.
+pub const REGISTRATION: Registration = Registration::single::<Live>(&[role::KIND, log_group::KIND]);
 pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
 pub const ENV_WEBHOOK: &str = "SLACK_WEBHOOK_URL";
@@ -117,24 +111,29 @@ impl Operation for Op {
     }
 }
 
-fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
-    Box::pin(async move { Part::single(read(ctx).await) })
+impl Single for Live {
+    const KIND: Kind = KIND;
+
+    fn name(ctx: &Ctx) -> String {
+        ctx.stack.function_name()
+    }
+
+    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Live>, AwsError>> + Send {
+        read(ctx)
+    }
+
+    fn plan(ctx: &Ctx, live: Option<&Live>) -> Vec<Step> {
+        vec![diff(ctx, live, desired(ctx))]
+    }
+
+    fn delete() -> impl Operation {
+        Op::Delete
+    }
 }
 
 /// The stack's function, when it exists and is ours.
 pub fn live(state: &LiveState) -> Option<&Live> {
     state.get::<Option<Live>>(KIND)?.as_ref()
-}
-
-fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
-    vec![diff(ctx, live(state), desired(ctx))]
-}
-
-fn plan_down(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
-    live(state)
-        .map(|_| Step::delete(KIND, ctx.stack.function_name(), Op::Delete))
-        .into_iter()
-        .collect()
 }
 
 pub fn desired(ctx: &Ctx) -> Desired {

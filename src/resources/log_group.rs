@@ -3,26 +3,20 @@
 //! expiring one itself. Depends on nothing. Owned by tag.
 
 use std::any::Any;
+use std::future::Future;
 
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
-use super::state::Part;
 use super::{
-    Ctx, LiveState, Operation, Registration, Step, TagApi, TagDiff, Tags, adopt, check_owner,
+    Ctx, Operation, Registration, Single, Step, TagApi, TagDiff, Tags, adopt, check_owner,
     converge_tags, diff_tags, gone, render_tags,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
 
 pub const KIND: Kind = Kind::new("log_group", "log group");
-pub const REGISTRATION: Registration = Registration {
-    kind: KIND,
-    depends_on: &[],
-    read: read_part,
-    up: plan_up,
-    down: plan_down,
-};
+pub const REGISTRATION: Registration = Registration::single::<Live>(&[]);
 
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -63,23 +57,24 @@ impl Operation for Op {
     }
 }
 
-fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
-    Box::pin(async move { Part::single(read(ctx).await) })
-}
+impl Single for Live {
+    const KIND: Kind = KIND;
 
-fn live(state: &LiveState) -> Option<&Live> {
-    state.get::<Option<Live>>(KIND)?.as_ref()
-}
+    fn name(ctx: &Ctx) -> String {
+        ctx.stack.log_group_name()
+    }
 
-fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
-    vec![diff(ctx, live(state), desired(ctx))]
-}
+    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Live>, AwsError>> + Send {
+        read(ctx)
+    }
 
-fn plan_down(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
-    live(state)
-        .map(|_| Step::delete(KIND, ctx.stack.log_group_name(), Op::Delete))
-        .into_iter()
-        .collect()
+    fn plan(ctx: &Ctx, live: Option<&Live>) -> Vec<Step> {
+        vec![diff(ctx, live, desired(ctx))]
+    }
+
+    fn delete() -> impl Operation {
+        Op::Delete
+    }
 }
 
 pub fn desired(ctx: &Ctx) -> Desired {

@@ -22,6 +22,7 @@ mod tags;
 
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -59,6 +60,50 @@ pub struct Registration {
     pub up: fn(&Ctx, &LiveState) -> Vec<Step>,
     /// The steps that remove everything of this kind the stack owns.
     pub down: fn(&Ctx, &LiveState) -> Vec<Step>,
+}
+
+impl Registration {
+    /// The registration of a kind with one resource or none per stack.
+    pub const fn single<T: Single>(depends_on: &'static [Kind]) -> Registration {
+        Registration {
+            kind: T::KIND,
+            depends_on,
+            read: read_single::<T>,
+            up: up_single::<T>,
+            down: down_single::<T>,
+        }
+    }
+}
+
+/// A kind with one resource or none per stack, implemented by its live type.
+pub trait Single: Any + Send + Sync + Sized {
+    const KIND: Kind;
+    /// The resource's name, derived from the stack.
+    fn name(ctx: &Ctx) -> String;
+    /// The resource if it exists, proven ours (else a Foreign error).
+    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Self>, AwsError>> + Send;
+    /// The steps that take it from `live` to what the stack wants.
+    fn plan(ctx: &Ctx, live: Option<&Self>) -> Vec<Step>;
+    /// The op that deletes it.
+    fn delete() -> impl Operation;
+}
+
+fn read_single<T: Single>(ctx: &Ctx) -> BoxFuture<'_, Result<state::Part, AwsError>> {
+    Box::pin(async move { state::Part::single(T::read(ctx).await) })
+}
+
+fn up_single<T: Single>(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    T::plan(
+        ctx,
+        state.get::<Option<T>>(T::KIND).and_then(Option::as_ref),
+    )
+}
+
+fn down_single<T: Single>(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
+    match state.get::<Option<T>>(T::KIND) {
+        Some(Some(_)) => vec![Step::delete(T::KIND, T::name(ctx), T::delete())],
+        _ => Vec::new(),
+    }
 }
 
 /// Dependency level of each registered kind: 0 for kinds that depend on

@@ -3,28 +3,22 @@
 //! Depends on nothing; the function depends on it. Owned by tag.
 
 use std::any::Any;
+use std::future::Future;
 
 use aws_sdk_iam::types::Tag;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::state::Part;
 use super::{
-    Ctx, LiveState, Operation, Registration, Step, TagApi, TagDiff, Tags, adopt, check_owner,
+    Ctx, Operation, Registration, Single, Step, TagApi, TagDiff, Tags, adopt, check_owner,
     converge_tags, diff_tags, found, gone, normalize_policy, render_tags,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind};
 
 pub const KIND: Kind = Kind::new("role", "iam role");
-pub const REGISTRATION: Registration = Registration {
-    kind: KIND,
-    depends_on: &[],
-    read: read_part,
-    up: plan_up,
-    down: plan_down,
-};
+pub const REGISTRATION: Registration = Registration::single::<Live>(&[]);
 /// The inline policy's name; one per role, so a fixed name is enough.
 pub const POLICY_NAME: &str = "relayctl-logs";
 
@@ -71,23 +65,24 @@ impl Operation for Op {
     }
 }
 
-fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
-    Box::pin(async move { Part::single(read(ctx).await) })
-}
+impl Single for Live {
+    const KIND: Kind = KIND;
 
-fn live(state: &LiveState) -> Option<&Live> {
-    state.get::<Option<Live>>(KIND)?.as_ref()
-}
+    fn name(ctx: &Ctx) -> String {
+        ctx.stack.role_name()
+    }
 
-fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
-    vec![diff(ctx, live(state), desired(ctx))]
-}
+    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Live>, AwsError>> + Send {
+        read(ctx)
+    }
 
-fn plan_down(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
-    live(state)
-        .map(|_| Step::delete(KIND, ctx.stack.role_name(), Op::Delete))
-        .into_iter()
-        .collect()
+    fn plan(ctx: &Ctx, live: Option<&Live>) -> Vec<Step> {
+        vec![diff(ctx, live, desired(ctx))]
+    }
+
+    fn delete() -> impl Operation {
+        Op::Delete
+    }
 }
 
 pub fn desired(ctx: &Ctx) -> Desired {

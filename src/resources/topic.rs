@@ -2,14 +2,14 @@
 //! Depends on nothing; the subscription and alarms depend on it. Owned by tag.
 
 use std::any::Any;
+use std::future::Future;
 
 use aws_sdk_sns::types::Tag;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
-use super::state::Part;
 use super::{
-    Ctx, LiveState, Operation, Registration, Step, TagApi, TagDiff, Tags, check_owner,
+    Ctx, LiveState, Operation, Registration, Single, Step, TagApi, TagDiff, Tags, check_owner,
     converge_tags, diff_tags, found, gone, render_tags,
 };
 use crate::aws::AwsError;
@@ -17,13 +17,7 @@ use crate::change::{Action, Attr, Change, Kind};
 use crate::config::Route;
 
 pub const KIND: Kind = Kind::new("topic", "sns topic");
-pub const REGISTRATION: Registration = Registration {
-    kind: KIND,
-    depends_on: &[],
-    read: read_part,
-    up: plan_up,
-    down: plan_down,
-};
+pub const REGISTRATION: Registration = Registration::single::<Live>(&[]);
 
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -59,29 +53,34 @@ impl Operation for Op {
     }
 }
 
-fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
-    Box::pin(async move { Part::single(read(ctx).await) })
+impl Single for Live {
+    const KIND: Kind = KIND;
+
+    fn name(ctx: &Ctx) -> String {
+        ctx.stack.topic_name()
+    }
+
+    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Live>, AwsError>> + Send {
+        read(ctx)
+    }
+
+    fn plan(ctx: &Ctx, live: Option<&Live>) -> Vec<Step> {
+        match (ctx.stack.route, live) {
+            (Route::Sns, current) => vec![diff(ctx, current, desired(ctx))],
+            // Route direct needs no topic; one we made earlier goes.
+            (Route::Direct, Some(_)) => vec![Step::delete(KIND, Self::name(ctx), Op::Delete)],
+            (Route::Direct, None) => Vec::new(),
+        }
+    }
+
+    fn delete() -> impl Operation {
+        Op::Delete
+    }
 }
 
 /// The stack's topic, when it exists and is ours.
 pub fn live(state: &LiveState) -> Option<&Live> {
     state.get::<Option<Live>>(KIND)?.as_ref()
-}
-
-fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
-    match (ctx.stack.route, live(state)) {
-        (Route::Sns, current) => vec![diff(ctx, current, desired(ctx))],
-        // Route direct needs no topic; one we made earlier goes.
-        (Route::Direct, Some(_)) => plan_down(ctx, state),
-        (Route::Direct, None) => Vec::new(),
-    }
-}
-
-fn plan_down(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
-    live(state)
-        .map(|_| Step::delete(KIND, ctx.stack.topic_name(), Op::Delete))
-        .into_iter()
-        .collect()
 }
 
 pub fn desired(ctx: &Ctx) -> Desired {

@@ -109,16 +109,12 @@ impl Operation for Op {
     ) -> Option<BoxFuture<'a, Result<(), AwsError>>> {
         let names: Vec<String> = lane
             .iter()
-            .filter_map(|op| match op.as_any().downcast_ref::<Op>() {
+            .filter_map(|op| match (*op as &dyn Any).downcast_ref::<Op>() {
                 Some(Op::Delete { name }) => Some(name.clone()),
                 _ => None,
             })
             .collect();
         Some(async move { delete_many(ctx, &names).await }.boxed())
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -4,7 +4,6 @@
 //! Owned by tag. Configuration and code are separate AWS calls, each waited
 //! on, so they are separate attributes of one update here.
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -104,10 +103,6 @@ impl Operation for Op {
             } => update(ctx, want, *config, *code, tags.as_ref()).boxed(),
             Op::Delete => delete(ctx).boxed(),
         }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -2,7 +2,6 @@
 //! Created before the function so Lambda never makes an untagged, never-
 //! expiring one itself. Depends on nothing. Owned by tag.
 
-use std::any::Any;
 use std::future::Future;
 
 use futures::FutureExt as _;
@@ -50,10 +49,6 @@ impl Operation for Op {
             } => update(ctx, *retention_days, tags.as_ref()).boxed(),
             Op::Delete => delete(ctx).boxed(),
         }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

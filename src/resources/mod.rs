@@ -189,8 +189,6 @@ pub trait Operation: fmt::Debug + Send + Sync + Any {
     ) -> Option<BoxFuture<'a, Result<(), AwsError>>> {
         None
     }
-
-    fn as_any(&self) -> &dyn Any;
 }
 
 /// A change to show plus the op that carries it out (None for a no-op).
@@ -224,7 +222,8 @@ impl Step {
     /// The op as its own kind's type, for tests.
     #[cfg(test)]
     pub fn op_as<T: Operation>(&self) -> Option<&T> {
-        self.op.as_ref()?.as_any().downcast_ref()
+        let op: &dyn Any = self.op.as_deref()?;
+        op.downcast_ref()
     }
 }
 

@@ -5,8 +5,6 @@
 //! alarm) on route `direct`. Depends on the function (and topic or alarm);
 //! owned by the function. Statements cannot be updated, only replaced.
 
-use std::any::Any;
-
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use serde_json::Value;
@@ -62,10 +60,6 @@ impl Operation for Op {
     // lose statements (terraform serialises them too).
     fn lane(&self) -> Option<&'static str> {
         Some("lambda permission writes")
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

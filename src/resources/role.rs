@@ -2,7 +2,6 @@
 //! lets the function write to its own log group and nothing else.
 //! Depends on nothing; the function depends on it. Owned by tag.
 
-use std::any::Any;
 use std::future::Future;
 
 use aws_sdk_iam::types::Tag;
@@ -58,10 +57,6 @@ impl Operation for Op {
             } => update(ctx, trust.as_ref(), policy.as_ref(), tags.as_ref()).boxed(),
             Op::Delete => delete(ctx).boxed(),
         }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -3,8 +3,6 @@
 //! invoke it. Owned by its topic: only the subscription whose endpoint is
 //! this stack's function is ours; other subscribers are left alone.
 
-use std::any::Any;
-
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
@@ -44,10 +42,6 @@ impl Operation for Op {
             Op::Create => subscribe(ctx).boxed(),
             Op::Delete { arn } => unsubscribe(ctx, arn).boxed(),
         }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

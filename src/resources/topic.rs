@@ -1,7 +1,6 @@
 //! SNS topic `{stack}-alarms`: the alarm's action target on route `sns`.
 //! Depends on nothing; the subscription and alarms depend on it. Owned by tag.
 
-use std::any::Any;
 use std::future::Future;
 
 use aws_sdk_sns::types::Tag;
@@ -46,10 +45,6 @@ impl Operation for Op {
             }
             Op::Delete => delete(ctx).boxed(),
         }
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -15,6 +15,7 @@ POST /2018-06-01/runtime/init/error
 """
 
 import dataclasses
+import io
 import json
 import os
 import platform
@@ -92,6 +93,7 @@ class Invocation:
         self.payload = payload
         self.spec = spec
         self.deadline_ms = None
+        self.picked_at = None
         self.picked = threading.Event()
         self.done = threading.Event()
         self.result = None  # (payload bytes, error type or None)
@@ -219,10 +221,9 @@ class Environment:
                 log.line("INIT_START Runtime Version: provided:al2023.fake-aws\t"
                          "Runtime Version ARN: arn:aws:lambda:::runtime:fake-aws")
             self.queue.put(inv)
-            started = time.time()
             if not _wait_either(inv.picked, self.dead, INIT_TIMEOUT_S if self.cold else 1.0):
                 self._fail_before_start(inv)
-                return self._result(inv, log, started)
+                return self._result(inv, log)
             remaining = max(0.0, inv.deadline_ms / 1000.0 - time.time())
             if not inv.done.wait(remaining + 0.05):
                 # AWS: the environment is stopped; the runtime gets no chance to answer.
@@ -231,15 +232,15 @@ class Environment:
                            f"{self.spec.timeout:.2f} seconds")
                 log.line(message)
                 inv.result = (json.dumps({"errorMessage": message}).encode(), "Sandbox.Timedout")
-            duration = (time.time() - started) * 1000
+            duration = (time.time() - inv.picked_at) * 1000
             log.line(f"END RequestId: {inv.request_id}")
-            init = f"\tInit Duration: {(started - self.started) * 1000:.2f} ms" if self.cold else ""
+            init = f"\tInit Duration: {(inv.picked_at - self.started) * 1000:.2f} ms" if self.cold else ""
             log.line(f"REPORT RequestId: {inv.request_id}\tDuration: {duration:.2f} ms\t"
                      f"Billed Duration: {int(duration) + 1} ms\tMemory Size: {self.spec.memory} MB\t"
                      f"Max Memory Used: {_max_rss_mb(self.proc)} MB{init}")
             self.cold = False
             self.current = None
-            return self._result(inv, log, started)
+            return self._result(inv, log)
 
     def _fail_before_start(self, inv):
         if self.init_error is not None:
@@ -256,7 +257,8 @@ class Environment:
                 "Runtime.Unknown")
         self.stop()
 
-    def _result(self, inv, log, started):
+    @staticmethod
+    def _result(inv, log):
         payload, error_type = inv.result or (b"", "Runtime.Unknown")
         return Result(inv.request_id, payload, "Unhandled" if error_type else None, error_type,
                       log.tail(), log.lost_reason)
@@ -312,7 +314,8 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
             except queue.Empty:
                 if env.dead.is_set():
                     return self._answer(500, {"errorType": "ServiceException", "errorMessage": "stopping"})
-        inv.deadline_ms = int((time.time() + env.spec.timeout) * 1000)
+        inv.picked_at = time.time()
+        inv.deadline_ms = int((inv.picked_at + env.spec.timeout) * 1000)
         env.current = inv
         env.log.line(f"START RequestId: {inv.request_id} Version: {env.spec.version}")
         inv.picked.set()
@@ -425,8 +428,6 @@ class Runner:
         if not os.path.exists(bootstrap):
             os.makedirs(target, exist_ok=True)
             try:
-                import io
-
                 with zipfile.ZipFile(io.BytesIO(spec.code)) as z:
                     entry = z.getinfo("bootstrap")
                     with open(bootstrap, "wb") as out:

@@ -286,40 +286,71 @@ async fn dispatch(cli: &Cli) -> Result<ExitCode, Error> {
                     ctx.stack.function_name()
                 )));
             }
-            if !live.alarms.iter().any(|a| a.name == alarm) {
+            let Some(live_alarm) = live.alarms.iter().find(|a| a.name == alarm) else {
                 return Err(Error::NotUp(format!("cloudwatch alarm {alarm}")));
-            }
+            };
+            let already_in_alarm = live_alarm.state.as_deref() == Some("ALARM");
+            let broken = smoke::broken_links(&ctx, &live);
             eprintln!(
                 "setting {alarm} to ALARM, then watching {} for up to {}s ...",
                 ctx.stack.log_group_name(),
                 args.wait
             );
-            let verdict = smoke::fire(&ctx, &alarm, Duration::from_secs(args.wait)).await?;
-            let (text, ok) = match &verdict {
-                smoke::Verdict::Delivered { after } => (
-                    format!(
+            let verdict = smoke::fire(
+                &ctx,
+                &alarm,
+                already_in_alarm,
+                Duration::from_secs(args.wait),
+            )
+            .await?;
+            let mut text = String::new();
+            if already_in_alarm {
+                text.push_str(&format!(
+                    "{alarm} was already in ALARM, and setting a state the alarm is in fires nothing: set it to INSUFFICIENT_DATA first (no action is attached to that state), then to ALARM.\n"
+                ));
+            }
+            let ok = match &verdict {
+                smoke::Verdict::Delivered { after } => {
+                    text.push_str(&format!(
                         "Slack accepted the test notification for {alarm} ({:.1}s after firing).\n",
                         after.as_secs_f64()
-                    ),
-                    true,
-                ),
-                smoke::Verdict::Refused { line } => (
-                    format!(
-                        "The handler ran but the post failed:\n  {}\nCheck the webhook (SLACK_WEBHOOK_URL at `up`) and the channel.\n",
-                        line.trim()
-                    ),
-                    false,
-                ),
-                smoke::Verdict::Silent { waited } => (
-                    format!(
-                        "No delivery of {alarm} seen in {} after {:.0}s: the alarm action, the subscription or the function did not run. `relayctl status` shows the chain.\n",
+                    ));
+                    true
+                }
+                smoke::Verdict::Refused { line } => {
+                    let refusal = match smoke::slack_error_in(line) {
+                        Some(name) => {
+                            format!("Slack refused the test notification for {alarm}: {name}")
+                        }
+                        None => format!(
+                            "The handler ran but could not post the test notification for {alarm}"
+                        ),
+                    };
+                    text.push_str(&format!(
+                        "{refusal}. The handler logged:\n  {}\nCheck the webhook (SLACK_WEBHOOK_URL at `up`) and the channel.\n",
+                        smoke::printable(line.trim())
+                    ));
+                    false
+                }
+                smoke::Verdict::Silent { waited } => {
+                    text.push_str(&format!(
+                        "No delivery of {alarm} seen in {} after {:.0}s: the alarm action, the subscription or the function did not run.\n",
                         ctx.stack.log_group_name(),
                         waited.as_secs_f64()
-                    ),
-                    false,
-                ),
+                    ));
+                    if broken.is_empty() {
+                        text.push_str("`relayctl status` shows the chain.\n");
+                    } else {
+                        text.push_str("Missing from the chain:\n");
+                        for link in &broken {
+                            text.push_str(&format!("  - {link}\n"));
+                        }
+                        text.push_str("`relayctl up` restores them.\n");
+                    }
+                    false
+                }
             };
-            let json = serde_json::json!({"alarm": alarm, "delivered": ok, "detail": text.trim()});
+            let json = serde_json::json!({"alarm": alarm, "delivered": ok, "detail": text.trim(), "missing": broken});
             print(g.output, text, json.to_string());
             Ok(if ok {
                 ExitCode::SUCCESS

@@ -57,6 +57,9 @@ class Chain:
         # Every delivery thread, so tests and shutdown can wait for them.
         self._pending = set()
         self._pending_lock = threading.Lock()
+        # Deliveries a publish starts, held back until the publish is recorded,
+        # so the log reads in causal order.
+        self._held = threading.local()
 
     @property
     def runner(self):
@@ -96,7 +99,11 @@ class Chain:
                 return None
             if message_structure == "json":
                 message = sub._parse_message_structure(message, sub.protocol)
-            chain._background(chain._deliver_sns, sub, message, message_id, subject)
+            held = getattr(chain._held, "deliveries", None)
+            if held is not None:
+                held.append((sub, message, message_id, subject))
+            else:
+                chain._background(chain._deliver_sns, sub, message, message_id, subject)
             return None
 
         Alarm.update_state = update_state_and_fire
@@ -147,9 +154,15 @@ class Chain:
             return
         message = alarm_events.sns_alarm_message(alarm, account, region, change)
         subject = alarm_events.sns_subject(alarm.name, change.new_state, region)
-        message_id = topic.publish(message, subject=subject)
+        self._held.deliveries = []
+        try:
+            message_id = topic.publish(message, subject=subject)
+        finally:
+            held, self._held.deliveries = self._held.deliveries, None
         self.deliveries.record(account, source="alarm", alarm=alarm.name, state=change.new_state,
                                target=topic_arn, outcome="published", message_id=message_id)
+        for args in held:
+            self._background(self._deliver_sns, *args)
 
     def _alarm_to_function(self, alarm, change, function_arn, account, region):
         event = alarm_events.direct_alarm_event(alarm, account, region, change)

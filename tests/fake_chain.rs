@@ -746,3 +746,47 @@ async fn an_arm64_package_is_reported_as_not_runnable_here() {
         "{error}"
     );
 }
+
+/// The log stream an echo invocation ran in: one per execution environment.
+async fn stream_of_next_invocation(aws: &Aws, function: &str) -> String {
+    let out = aws
+        .lambda
+        .invoke()
+        .function_name(function)
+        .payload(Blob::new("{}"))
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
+    answer["env"]["AWS_LAMBDA_LOG_STREAM_NAME"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_environment_is_reused_until_the_function_is_deleted() {
+    let aws = Aws::new();
+    let role = aws.logging_role("echo").await;
+    aws.log_group("echo").await;
+    aws.function("echo", &role, echo_zip(), &[]).await;
+    let first = stream_of_next_invocation(&aws, "echo").await;
+    assert_eq!(
+        stream_of_next_invocation(&aws, "echo").await,
+        first,
+        "a warm environment serves the next invocation"
+    );
+
+    aws.lambda
+        .delete_function()
+        .function_name("echo")
+        .send()
+        .await
+        .unwrap();
+    aws.function("echo", &role, echo_zip(), &[]).await;
+    assert_ne!(
+        stream_of_next_invocation(&aws, "echo").await,
+        first,
+        "the same code and configuration, but a new function: a cold start"
+    );
+}

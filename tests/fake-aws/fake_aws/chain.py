@@ -9,6 +9,8 @@
   direct alarm payload.
 - `Subscription.publish` for protocol `lambda`: SNS hands the function its
   event envelope, again asynchronously.
+- `LambdaBackend.delete_function`: the function's execution environment
+  stops with it.
 
 A function is invoked only when its resource policy allows the calling
 service (sns.amazonaws.com / lambda.alarms.cloudwatch.amazonaws.com) with the
@@ -73,12 +75,14 @@ class Chain:
     # --- moto hooks -------------------------------------------------------
 
     def install(self):
+        from moto.awslambda.models import LambdaBackend
         from moto.cloudwatch.models import Alarm
         from moto.sns.models import Subscription
 
         chain = self
         update_state = Alarm.update_state
         publish = Subscription.publish
+        delete_function = LambdaBackend.delete_function
 
         def update_state_and_fire(alarm, reason, reason_data, state_value):
             before = (alarm.state_value, alarm.state_reason, alarm.state_reason_data,
@@ -106,8 +110,19 @@ class Chain:
                 chain._background(chain._deliver_sns, sub, message, message_id, subject)
             return None
 
+        def delete_function_and_its_environment(backend, function_name, qualifier=None):
+            delete_function(backend, function_name, qualifier)
+            # AWS: a deleted function's execution environments go with it; a
+            # function re-created under the same name starts cold.
+            name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
+            with chain._runner_lock:
+                runner = chain._runner
+            if runner is not None:
+                runner.forget(backend.account_id, backend.region_name, name)
+
         Alarm.update_state = update_state_and_fire
         Subscription.publish = publish_or_invoke
+        LambdaBackend.delete_function = delete_function_and_its_environment
 
     def _background(self, fn, *args):
         def run():

@@ -405,6 +405,13 @@ class Runner:
                 self._envs[key] = env
             return env
 
+    def forget(self, account, region, name):
+        """Stops the function's environment (it was deleted)."""
+        with self._lock:
+            env = self._envs.pop((account, region, name), None)
+        if env is not None:
+            env.stop()
+
     def _drop(self, env):
         with self._lock:
             key = (env.spec.account, env.spec.region, env.spec.name)

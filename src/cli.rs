@@ -90,9 +90,11 @@ pub enum Command {
     /// code is not compared (that needs a build: use `plan`).
     Status(StatusArgs),
     /// Fire a test notification through the live chain: set one alarm to
-    /// ALARM (its only write), then watch the function's log until the
-    /// handler says Slack accepted the message, or why not. CloudWatch
-    /// restores the alarm's real state at its next evaluation.
+    /// ALARM (its only write; via INSUFFICIENT_DATA when it is already in
+    /// ALARM, since setting the current state fires nothing), then watch the
+    /// function's log until the handler says Slack accepted the message, or
+    /// why not. CloudWatch restores the alarm's real state at its next
+    /// evaluation.
     Test(TestArgs),
 }
 

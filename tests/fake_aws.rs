@@ -471,8 +471,13 @@ async fn lambda_function_round_trip() {
         .send()
         .await
         .unwrap();
+    // The code runs for real (tests/fake_chain.rs): this bootstrap exits
+    // without asking the Runtime API for the event, which Lambda reports as
+    // a function error of type Runtime.ExitError.
     assert_eq!(out.status_code(), 200);
-    assert_eq!(out.function_error(), None);
+    assert_eq!(out.function_error(), Some("Unhandled"));
+    let error = parse(std::str::from_utf8(out.payload().unwrap().as_ref()).unwrap());
+    assert_eq!(error["errorType"], "Runtime.ExitError");
 
     let listed = lambda.list_functions().send().await.unwrap();
     let names: Vec<_> = listed

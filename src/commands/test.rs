@@ -24,35 +24,69 @@ pub async fn run(g: &Global, args: &TestArgs) -> Result<ExitCode> {
         let name = s.ctx.stack.function_name();
         return Err(Error::NotUp(format!("{} {name}", function::KIND.label)));
     }
-    if !alarm::live(&s.live).iter().any(|a| a.name == alarm) {
+    let Some(live_alarm) = alarm::live(&s.live).iter().find(|a| a.name == alarm) else {
         return Err(Error::NotUp(format!("{} {alarm}", alarm::KIND.label)));
-    }
+    };
+    let already_in_alarm = live_alarm.state.as_deref() == Some("ALARM");
+    let broken = smoke::broken_links(&s.ctx, &s.live);
     let group = s.ctx.stack.log_group_name();
     eprintln!(
         "setting {alarm} to ALARM, then watching {group} for up to {}s ...",
         args.wait
     );
-    let verdict = smoke::fire(&s.ctx, &alarm, Duration::from_secs(args.wait)).await?;
+    let wait = Duration::from_secs(args.wait);
+    let verdict = smoke::fire(&s.ctx, &alarm, already_in_alarm, wait).await?;
     let ok = matches!(verdict, Verdict::Delivered { .. });
-    let text = match &verdict {
-        Verdict::Delivered { after } => format!(
-            "Slack accepted the test notification for {alarm} ({:.1}s after firing).\n",
-            after.as_secs_f64()
-        ),
-        Verdict::Refused { line } => format!(
-            "The handler ran but the post failed:\n  {}\nCheck the webhook (SLACK_WEBHOOK_URL at `up`) and the channel.\n",
-            line.trim()
-        ),
-        Verdict::Silent { waited } => format!(
-            "No delivery of {alarm} seen in {group} after {:.0}s: the alarm action, the subscription or the function did not run. `relayctl status` shows the chain.\n",
-            waited.as_secs_f64()
-        ),
-    };
-    let json = serde_json::json!({"alarm": alarm, "delivered": ok, "detail": text.trim()});
+    let mut text = String::new();
+    if already_in_alarm {
+        text.push_str(&format!(
+            "{alarm} was already in ALARM, and setting a state the alarm is in fires nothing: set it to INSUFFICIENT_DATA first (no action is attached to that state), then to ALARM.\n"
+        ));
+    }
+    text.push_str(&verdict_text(&verdict, &alarm, &group, &broken));
+    let json = serde_json::json!({"alarm": alarm, "delivered": ok, "detail": text.trim(), "missing": broken});
     print(g.output, text, json.to_string());
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What the verdict means for the user, with what to check next.
+fn verdict_text(verdict: &Verdict, alarm: &str, group: &str, broken: &[String]) -> String {
+    match verdict {
+        Verdict::Delivered { after } => format!(
+            "Slack accepted the test notification for {alarm} ({:.1}s after firing).\n",
+            after.as_secs_f64()
+        ),
+        Verdict::Refused { line } => {
+            let refusal = match smoke::slack_error_in(line) {
+                Some(name) => format!("Slack refused the test notification for {alarm}: {name}"),
+                None => {
+                    format!("The handler ran but could not post the test notification for {alarm}")
+                }
+            };
+            format!(
+                "{refusal}. The handler logged:\n  {}\nCheck the webhook (SLACK_WEBHOOK_URL at `up`) and the channel.\n",
+                smoke::printable(line.trim())
+            )
+        }
+        Verdict::Silent { waited } => {
+            let mut text = format!(
+                "No delivery of {alarm} seen in {group} after {:.0}s: the alarm action, the subscription or the function did not run.\n",
+                waited.as_secs_f64()
+            );
+            if broken.is_empty() {
+                text.push_str("`relayctl status` shows the chain.\n");
+            } else {
+                text.push_str("Missing from the chain:\n");
+                for link in broken {
+                    text.push_str(&format!("  - {link}\n"));
+                }
+                text.push_str("`relayctl up` restores them.\n");
+            }
+            text
+        }
+    }
 }

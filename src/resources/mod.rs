@@ -88,15 +88,18 @@ pub trait Single: Any + Send + Sync + Sized {
     fn delete() -> impl Operation;
 }
 
+/// The live value of a kind with one resource or none: None when it is
+/// missing (or was not read).
+pub fn single_live<T: Single>(state: &LiveState) -> Option<&T> {
+    state.get::<Option<T>>(T::KIND).and_then(Option::as_ref)
+}
+
 fn read_single<T: Single>(ctx: &Ctx) -> BoxFuture<'_, Result<state::Part, AwsError>> {
     Box::pin(async move { state::Part::single(T::read(ctx).await) })
 }
 
 fn up_single<T: Single>(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
-    T::plan(
-        ctx,
-        state.get::<Option<T>>(T::KIND).and_then(Option::as_ref),
-    )
+    T::plan(ctx, single_live::<T>(state))
 }
 
 fn down_single<T: Single>(ctx: &Ctx, state: &LiveState) -> Vec<Step> {

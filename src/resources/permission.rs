@@ -69,7 +69,7 @@ fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
 
 /// This stack's statements; none unless the function is ours: a foreign
 /// function's policy is someone else's, however its statements are named.
-fn live(state: &LiveState) -> &[Statement] {
+pub fn live(state: &LiveState) -> &[Statement] {
     match function::live(state) {
         Some(_) => state.get::<Vec<Statement>>(KIND).map_or(&[], Vec::as_slice),
         None => &[],

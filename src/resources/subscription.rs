@@ -51,7 +51,7 @@ fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
 
 /// Ours only on our own topic: a foreign topic's subscribers are someone
 /// else's, whatever their endpoint.
-fn live(state: &LiveState) -> &[Live] {
+pub fn live(state: &LiveState) -> &[Live] {
     match topic::live(state) {
         Some(_) => state.get::<Vec<Live>>(KIND).map_or(&[], Vec::as_slice),
         None => &[],

@@ -7,6 +7,8 @@
 //! so tests running in parallel never see each other.
 #![allow(dead_code)]
 
+pub mod chain;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -17,6 +17,7 @@ import urllib.parse
 
 from . import awserrors, quirks
 from .calllog import CallLog
+from .chain import Chain
 from .cbor_bridge import CborBridge, call_wsgi
 from .faults import Faults, FaultSpecError
 from .identify import identify, read_body
@@ -40,6 +41,8 @@ class FakeAws:
         self.calls = CallLog()
         self.faults = Faults()
         self.bridge = CborBridge(self.moto)
+        self.chain = Chain()
+        self.chain.install()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -76,6 +79,10 @@ class FakeAws:
         refusal = quirks.check(req, environ, body)
         if refusal is not None:
             return _send(start_response, *awserrors.render(req.protocol, req.service, refusal))
+        if req.service == "lambda" and req.operation == "Invoke":
+            ran = self.chain.invoke_api(req, environ, body)
+            if ran is not None:
+                return _send(start_response, *ran)
         try:
             status, headers, out = call_wsgi(self.moto, environ)
         except Exception as exc:  # noqa: BLE001 - moto raises for unimplemented operations
@@ -117,6 +124,13 @@ class FakeAws:
         if path == "/_fake/calls" and method == "DELETE":
             self.calls.reset(account)
             return _json(start_response, "200 OK", {"reset": account or "all"})
+        if path == "/_fake/deliveries" and method == "GET":
+            if query.get("wait", ["0"])[0] == "1":
+                self.chain.wait_idle()
+            return _json(start_response, "200 OK", self.chain.deliveries.entries(account))
+        if path == "/_fake/deliveries" and method == "DELETE":
+            self.chain.deliveries.reset(account)
+            return _json(start_response, "200 OK", {"reset": account or "all"})
         if path == "/_fake/faults" and method == "POST":
             try:
                 spec = json.loads(read_body(environ) or b"null")
@@ -129,7 +143,8 @@ class FakeAws:
             return _json(start_response, "200 OK", {"cleared": account or "all"})
         return _text(start_response, "404 Not Found",
                      f"fake-aws: no control endpoint {method} {path}; "
-                     "try GET /_fake/health, GET|DELETE /_fake/calls, POST|DELETE /_fake/faults")
+                     "try GET /_fake/health, GET|DELETE /_fake/calls, GET|DELETE /_fake/deliveries, "
+                     "POST|DELETE /_fake/faults")
 
 
 def _send(start_response, status, headers, body):

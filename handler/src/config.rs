@@ -1,109 +1,118 @@
 //! Handler configuration from the environment, validated once at init.
 //!
-//! The webhook URL is a credential (anyone holding it can post to the
-//! channel), so it lives in [`WebhookUrl`], whose `Debug` and `Display` never
-//! show the path, and no error here quotes it.
+//! The webhook comes either from `SLACK_WEBHOOK_URL` (the URL itself) or
+//! from `SLACK_WEBHOOK_SSM_PARAMETER` (the name of a SecureString the
+//! handler reads at init, so the function's configuration never holds the
+//! URL). Exactly one of the two must be set.
 
-use std::fmt;
-
-use hyper::Uri;
+use crate::webhook::{WebhookError, WebhookUrl};
 
 pub const WEBHOOK_VAR: &str = "SLACK_WEBHOOK_URL";
+pub const WEBHOOK_SSM_VAR: &str = "SLACK_WEBHOOK_SSM_PARAMETER";
 pub const CHANNEL_VAR: &str = "SLACK_CHANNEL";
+
+/// SSM's own limit for a parameter name or ARN.
+const MAX_PARAMETER_NAME_LEN: usize = 2048;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("{WEBHOOK_VAR} is not set; set it to the Slack incoming-webhook URL")]
-    MissingWebhook,
-    #[error("{WEBHOOK_VAR} is not a valid URL ({0}); expected https://hooks.slack.com/services/…")]
-    InvalidWebhook(&'static str),
     #[error(
-        "{WEBHOOK_VAR} must use https (plain http is allowed only for 127.0.0.1, localhost and [::1])"
+        "neither {WEBHOOK_VAR} nor {WEBHOOK_SSM_VAR} is set; set one to the Slack incoming-webhook URL or to the SSM parameter holding it"
     )]
-    InsecureWebhook,
+    MissingWebhook,
+    #[error("both {WEBHOOK_VAR} and {WEBHOOK_SSM_VAR} are set; set only one")]
+    BothWebhookSources,
+    #[error("{WEBHOOK_VAR}: {0}")]
+    InvalidWebhook(WebhookError),
+    #[error(
+        "{WEBHOOK_SSM_VAR} is not an SSM parameter name ({0}); expected e.g. /relay/cpu-relay/slack-webhook"
+    )]
+    InvalidParameterName(&'static str),
 }
 
-/// The Slack webhook URL. Formatting it prints only scheme and host.
-#[derive(Clone)]
-pub struct WebhookUrl(Uri);
-
-impl WebhookUrl {
-    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return Err(ConfigError::MissingWebhook);
-        }
-        let uri: Uri = raw
-            .parse()
-            .map_err(|_| ConfigError::InvalidWebhook("cannot be parsed"))?;
-        let host = uri.host().ok_or(ConfigError::InvalidWebhook("no host"))?;
-        match uri.scheme_str() {
-            Some("https") => {}
-            Some("http") if is_loopback(host) => {}
-            Some("http") => return Err(ConfigError::InsecureWebhook),
-            _ => return Err(ConfigError::InvalidWebhook("scheme is not https")),
-        }
-        Ok(Self(uri))
-    }
-
-    /// The full URL, for building the request only. Never log it.
-    pub(crate) fn expose(&self) -> &Uri {
-        &self.0
-    }
-
-    /// Strings that must never reach a log line: the whole URL and its path.
-    pub(crate) fn secrets(&self) -> [String; 2] {
-        let full = self.0.to_string();
-        let path = self
-            .0
-            .path_and_query()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default();
-        [full, path]
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
-}
-
-impl fmt::Display for WebhookUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = self.0.scheme_str().unwrap_or("?");
-        let host = self.0.host().unwrap_or("?");
-        write!(f, "{scheme}://{host}/<redacted>")
-    }
-}
-
-impl fmt::Debug for WebhookUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WebhookUrl({self})")
-    }
+/// Where the webhook URL comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookSource {
+    Url(WebhookUrl),
+    /// An SSM SecureString name (or ARN), read at init and re-read when
+    /// Slack says the hook is gone.
+    SsmParameter(String),
 }
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub webhook: WebhookUrl,
+    pub webhook: WebhookSource,
     /// Overrides the webhook's default channel when set (legacy webhooks honour it).
     pub channel: Option<String>,
 }
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_values(
-            std::env::var(WEBHOOK_VAR).ok().as_deref(),
-            std::env::var(CHANNEL_VAR).ok().as_deref(),
-        )
+        Self::from_lookup(|var| std::env::var(var).ok())
     }
 
-    pub fn from_values(webhook: Option<&str>, channel: Option<&str>) -> Result<Self, ConfigError> {
-        let webhook = WebhookUrl::parse(webhook.ok_or(ConfigError::MissingWebhook)?)?;
-        let channel = channel
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned);
-        Ok(Self { webhook, channel })
+    /// `from_env` with the lookup injected, so tests need not mutate the
+    /// process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let set = |var| lookup(var).filter(|v: &String| !v.trim().is_empty());
+        let webhook = match (set(WEBHOOK_VAR), set(WEBHOOK_SSM_VAR)) {
+            (Some(_), Some(_)) => return Err(ConfigError::BothWebhookSources),
+            (None, None) => return Err(ConfigError::MissingWebhook),
+            (Some(url), None) => {
+                WebhookSource::Url(WebhookUrl::parse(&url).map_err(ConfigError::InvalidWebhook)?)
+            }
+            (None, Some(name)) => WebhookSource::SsmParameter(parameter_name(&name)?),
+        };
+        Ok(Self {
+            webhook,
+            channel: channel(lookup(CHANNEL_VAR).as_deref()),
+        })
     }
+
+    /// A config posting to `webhook` directly.
+    pub fn from_values(
+        webhook: Option<&str>,
+        channel_override: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let url = webhook
+            .filter(|w| !w.trim().is_empty())
+            .ok_or(ConfigError::MissingWebhook)?;
+        Ok(Self {
+            webhook: WebhookSource::Url(
+                WebhookUrl::parse(url).map_err(ConfigError::InvalidWebhook)?,
+            ),
+            channel: channel(channel_override),
+        })
+    }
+}
+
+fn channel(raw: Option<&str>) -> Option<String> {
+    raw.map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+}
+
+/// SSM's character set for names (plus `:` for an ARN), checked here so a
+/// typo fails at init with a message rather than as an opaque SSM error.
+fn parameter_name(raw: &str) -> Result<String, ConfigError> {
+    let name = raw.trim();
+    if name.len() > MAX_PARAMETER_NAME_LEN {
+        return Err(ConfigError::InvalidParameterName(
+            "longer than 2048 characters",
+        ));
+    }
+    if name.contains("://") {
+        return Err(ConfigError::InvalidParameterName(
+            "it looks like a URL; put the URL in the parameter and its name here",
+        ));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "_.-/:".contains(c);
+    if !name.chars().all(allowed) {
+        return Err(ConfigError::InvalidParameterName(
+            "only letters, digits and _ . - / are allowed",
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 #[cfg(test)]
@@ -112,48 +121,77 @@ mod tests {
 
     const SECRET: &str = "https://hooks.slack.com/services/T000/B000/XXXXSECRET";
 
-    #[test]
-    fn accepts_https_and_loopback_http_only() {
-        assert!(Config::from_values(Some(SECRET), None).is_ok());
-        assert!(Config::from_values(Some("http://127.0.0.1:9/x"), None).is_ok());
-        assert!(Config::from_values(Some("http://localhost/x"), None).is_ok());
-        assert!(Config::from_values(Some("http://[::1]:80/x"), None).is_ok());
-        assert_eq!(
-            Config::from_values(Some("http://hooks.slack.com/services/x"), None).unwrap_err(),
-            ConfigError::InsecureWebhook
-        );
-        assert!(matches!(
-            Config::from_values(Some("ftp://example.com/x"), None),
-            Err(ConfigError::InvalidWebhook(_))
-        ));
-        assert!(matches!(
-            Config::from_values(Some("not a url"), None),
-            Err(ConfigError::InvalidWebhook(_))
-        ));
-        assert_eq!(
-            Config::from_values(None, None).unwrap_err(),
-            ConfigError::MissingWebhook
-        );
-        assert_eq!(
-            Config::from_values(Some("  "), None).unwrap_err(),
-            ConfigError::MissingWebhook
-        );
-    }
-
-    #[test]
-    fn formatting_never_shows_the_path() {
-        let config = Config::from_values(Some(SECRET), Some(" #ops ")).unwrap();
-        for shown in [format!("{config:?}"), config.webhook.to_string()] {
-            assert!(!shown.contains("XXXXSECRET"), "{shown}");
-            assert!(!shown.contains("/services/"), "{shown}");
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |var| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == var)
+                .map(|(_, v)| (*v).to_owned())
         }
-        assert_eq!(config.channel.as_deref(), Some("#ops"));
     }
 
     #[test]
-    fn errors_never_quote_the_value() {
-        let err = Config::from_values(Some("http://example.com/services/T/B/SECRETTOKEN"), None)
-            .unwrap_err();
+    fn url_from_the_environment() {
+        let config =
+            Config::from_lookup(env(&[(WEBHOOK_VAR, SECRET), (CHANNEL_VAR, " #ops ")])).unwrap();
+        assert!(matches!(config.webhook, WebhookSource::Url(_)));
+        assert_eq!(config.channel.as_deref(), Some("#ops"));
+        assert!(!format!("{config:?}").contains("XXXXSECRET"));
+    }
+
+    #[test]
+    fn ssm_parameter_name_from_the_environment() {
+        let config = Config::from_lookup(env(&[(
+            WEBHOOK_SSM_VAR,
+            " /relay/cpu-relay/slack-webhook ",
+        )]))
+        .unwrap();
+        assert_eq!(
+            config.webhook,
+            WebhookSource::SsmParameter("/relay/cpu-relay/slack-webhook".into())
+        );
+        let arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/relay/x";
+        assert_eq!(
+            Config::from_lookup(env(&[(WEBHOOK_SSM_VAR, arn)]))
+                .unwrap()
+                .webhook,
+            WebhookSource::SsmParameter(arn.into())
+        );
+    }
+
+    #[test]
+    fn exactly_one_source() {
+        assert_eq!(
+            Config::from_lookup(env(&[])).unwrap_err(),
+            ConfigError::MissingWebhook
+        );
+        assert_eq!(
+            Config::from_lookup(env(&[(WEBHOOK_VAR, "  ")])).unwrap_err(),
+            ConfigError::MissingWebhook
+        );
+        assert_eq!(
+            Config::from_lookup(env(&[(WEBHOOK_VAR, SECRET), (WEBHOOK_SSM_VAR, "/x")]))
+                .unwrap_err(),
+            ConfigError::BothWebhookSources
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named_without_being_echoed() {
+        let err = Config::from_lookup(env(&[(
+            WEBHOOK_VAR,
+            "http://example.com/services/T/B/SECRETTOKEN",
+        )]))
+        .unwrap_err();
+        assert_eq!(err, ConfigError::InvalidWebhook(WebhookError::Insecure));
         assert!(!err.to_string().contains("SECRETTOKEN"));
+        // The URL pasted where the parameter name belongs.
+        let err = Config::from_lookup(env(&[(WEBHOOK_SSM_VAR, SECRET)])).unwrap_err();
+        assert!(matches!(err, ConfigError::InvalidParameterName(_)), "{err}");
+        assert!(!err.to_string().contains("XXXXSECRET"));
+        assert!(matches!(
+            Config::from_lookup(env(&[(WEBHOOK_SSM_VAR, "/relay/a b")])),
+            Err(ConfigError::InvalidParameterName(_))
+        ));
     }
 }

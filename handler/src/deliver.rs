@@ -10,8 +10,8 @@
 //! The webhook URL is a credential: no log line or error here contains it,
 //! and transport errors are scrubbed because client errors may embed it.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -24,13 +24,32 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use tracing::{error, warn};
 
-use crate::config::WebhookUrl;
 use crate::render::SlackMessage;
+use crate::webhook::{Scrubber, WebhookUrl};
 
 pub type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// Slack's replies are a word or two; never buffer more than this.
 const MAX_RESPONSE_BYTES: usize = 4 * 1024;
+/// How much of a non-standard Slack answer is kept for logs and errors,
+/// counted after scrubbing so a cut can never leave half a secret behind.
+const MAX_SHOWN_ANSWER_CHARS: usize = 120;
+
+/// Slack's answers meaning this webhook no longer exists or was revoked
+/// (its incoming-webhook error list, plus the names its older hooks and the
+/// Web API use for a dead token). A rotated secret can fix these; nothing
+/// else about the message can.
+const HOOK_GONE: &[&str] = &[
+    "no_service",
+    "no_service_id",
+    "no_team",
+    "team_disabled",
+    "invalid_token",
+    "token_revoked",
+    "no_active_hooks",
+    "account_inactive",
+    "channel_is_archived",
+];
 
 /// The one HTTPS client: rustls with the ring provider and compiled-in
 /// webpki roots, so init reads no certificate store and seeds no
@@ -94,11 +113,26 @@ impl DeliveryError {
             _ => None,
         }
     }
+
+    /// Slack says this webhook is gone or revoked: 404/410, or a name from
+    /// its list of dead-hook answers. Only then is re-reading the secret
+    /// worth a try; `channel_not_found` on a 404 is also read as gone, since
+    /// a rotated hook may point at a new channel.
+    pub fn hook_gone(&self) -> bool {
+        match self {
+            Self::Rejected { status, name } => {
+                matches!(status, 404 | 410) || HOOK_GONE.contains(&name.as_str())
+            }
+            _ => false,
+        }
+    }
 }
 
 pub struct Slack {
     client: HttpClient,
-    webhook: WebhookUrl,
+    /// Replaced when the secret is rotated; read once per post, never held
+    /// across an await.
+    webhook: RwLock<(WebhookUrl, Scrubber)>,
     policy: RetryPolicy,
 }
 
@@ -110,11 +144,37 @@ enum Outcome {
 
 impl Slack {
     pub fn new(client: HttpClient, webhook: WebhookUrl, policy: RetryPolicy) -> Self {
+        let scrubber = webhook.scrubber();
         Self {
             client,
-            webhook,
+            webhook: RwLock::new((webhook, scrubber)),
             policy,
         }
+    }
+
+    /// Posts to `webhook` from now on. Returns false when it is the URL
+    /// already in use, so the caller knows a retry would change nothing.
+    pub fn replace_webhook(&self, webhook: WebhookUrl) -> bool {
+        let mut current = self.webhook.write().unwrap_or_else(|e| e.into_inner());
+        if current.0 == webhook {
+            return false;
+        }
+        let scrubber = webhook.scrubber();
+        *current = (webhook, scrubber);
+        true
+    }
+
+    fn current(&self) -> (WebhookUrl, Scrubber) {
+        self.webhook
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// `text` without the webhook in any spelling, then cut short; control
+    /// characters become spaces so a log line stays one line.
+    pub fn scrub_for_log(&self, text: &str) -> String {
+        shown(&self.current().1, text)
     }
 
     /// Posts `message`, retrying until delivered, rejected, out of attempts,
@@ -127,6 +187,7 @@ impl Slack {
         let body = Bytes::from(
             serde_json::to_vec(message).map_err(|e| DeliveryError::Request(e.to_string()))?,
         );
+        let (webhook, scrubber) = self.current();
         let mut last = String::from("not attempted");
         for attempt in 1..=self.policy.max_attempts {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -136,7 +197,12 @@ impl Slack {
                     last,
                 });
             }
-            let outcome = match tokio::time::timeout(remaining, self.attempt(body.clone())).await {
+            let outcome = match tokio::time::timeout(
+                remaining,
+                self.attempt(&webhook, &scrubber, body.clone()),
+            )
+            .await
+            {
                 Ok(outcome) => outcome?,
                 Err(_) => {
                     last = "no response before the deadline".into();
@@ -177,8 +243,13 @@ impl Slack {
         })
     }
 
-    async fn attempt(&self, body: Bytes) -> Result<Outcome, DeliveryError> {
-        let request = Request::post(self.webhook.expose().clone())
+    async fn attempt(
+        &self,
+        webhook: &WebhookUrl,
+        scrubber: &Scrubber,
+        body: Bytes,
+    ) -> Result<Outcome, DeliveryError> {
+        let request = Request::post(webhook.expose().clone())
             .header(CONTENT_TYPE, "application/json")
             .header(
                 USER_AGENT,
@@ -190,7 +261,7 @@ impl Slack {
         let response = match self.client.request(request).await {
             Ok(response) => response,
             Err(e) => {
-                let why = format!("connection error: {}", self.scrub(&error_chain(&e)));
+                let why = format!("connection error: {}", shown(scrubber, &error_chain(&e)));
                 return Ok(Outcome::Retry { wait: None, why });
             }
         };
@@ -207,7 +278,7 @@ impl Slack {
             Ok(collected) => collected.to_bytes(),
             Err(_) => Bytes::new(),
         };
-        let name = self.slack_error_name(&body);
+        let name = slack_error_name(scrubber, &body);
         Ok(if status.is_success() {
             Outcome::Delivered
         } else if status == StatusCode::TOO_MANY_REQUESTS {
@@ -228,36 +299,6 @@ impl Slack {
         })
     }
 
-    /// Slack answers errors with a bare name such as `channel_not_found`;
-    /// anything else is shown cut short and scrubbed.
-    fn slack_error_name(&self, body: &[u8]) -> String {
-        let text = String::from_utf8_lossy(body);
-        let text = text.trim();
-        if text.is_empty() {
-            return "(empty response)".into();
-        }
-        if text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return text.to_owned();
-        }
-        let short: String = text
-            .chars()
-            .take(120)
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        self.scrub(&short)
-    }
-
-    /// Removes the webhook URL and its path from `text`.
-    fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in self.webhook.secrets() {
-            if secret.len() > 1 {
-                out = out.replace(&secret, "<redacted>");
-            }
-        }
-        out
-    }
-
     /// Exponential with equal jitter: half the step fixed, half random, so
     /// concurrent invocations throttled together don't retry in lockstep.
     fn backoff(&self, attempt: u32) -> Duration {
@@ -269,6 +310,39 @@ impl Slack {
         let half = step / 2;
         half + half.mul_f64(random_unit())
     }
+}
+
+/// Slack answers errors with a bare name such as `channel_not_found`;
+/// anything else is scrubbed, then cut short (issue 11: cutting first could
+/// leave the start of the path, which no longer matches the secret).
+fn slack_error_name(scrubber: &Scrubber, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty response)".into();
+    }
+    shown(scrubber, text)
+}
+
+/// Scrubbed first, then cut to [`MAX_SHOWN_ANSWER_CHARS`], control
+/// characters (ESC, newlines, bidi overrides) as spaces.
+fn shown(scrubber: &Scrubber, text: &str) -> String {
+    let scrubbed = scrubber.scrub(text);
+    let mut out: String = scrubbed
+        .chars()
+        .take(MAX_SHOWN_ANSWER_CHARS)
+        .map(|c| {
+            if crate::render::is_unsafe_char(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    if scrubbed.chars().nth(MAX_SHOWN_ANSWER_CHARS).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// `Retry-After` as delta-seconds (what Slack sends). HTTP-date values are
@@ -329,21 +403,54 @@ mod tests {
     }
 
     #[test]
-    fn scrub_removes_url_and_path() {
-        let webhook = WebhookUrl::parse("https://hooks.example/services/T1/B2/SECRET").unwrap();
-        let slack = Slack::new(https_client(), webhook, RetryPolicy::default());
-        let scrubbed = slack.scrub(
-            "error sending https://hooks.example/services/T1/B2/SECRET and /services/T1/B2/SECRET",
-        );
-        assert!(!scrubbed.contains("SECRET"), "{scrubbed}");
+    fn answers_are_scrubbed_before_they_are_cut() {
+        let webhook =
+            WebhookUrl::parse("https://hooks.example.com/services/T1AAAA/B2BBBB/SECRETSECRET")
+                .unwrap();
+        let scrubber = webhook.scrubber();
         assert_eq!(
-            slack.slack_error_name(b"channel_not_found\n"),
+            slack_error_name(&scrubber, b"channel_not_found\n"),
             "channel_not_found"
         );
+        // Issue 11 item 5: the path starts right where the old code cut
+        // (char 120), so truncating first left `/services/T1AAAA/B2B…`.
+        let body = format!("{}/services/T1AAAA/B2BBBB/SECRETSECRET", "x".repeat(110));
+        let name = slack_error_name(&scrubber, body.as_bytes());
+        for part in ["SECRETSECRET", "T1AAAA", "B2BBBB", "/services/T1"] {
+            assert!(!name.contains(part), "{part} in {name}");
+        }
+        assert!(name.chars().count() <= MAX_SHOWN_ANSWER_CHARS + 1, "{name}");
+        let encoded = slack_error_name(
+            &scrubber,
+            b"invalid_payload for %2Fservices%2FT1AAAA%2FB2BBBB%2FSECRETSECRET",
+        );
+        assert!(!encoded.contains("SECRETSECRET"), "{encoded}");
+        // A bare token is an "alphanumeric name" too: still scrubbed.
+        assert_eq!(slack_error_name(&scrubber, b"SECRETSECRET"), "<redacted>");
+        assert_eq!(
+            slack_error_name(&scrubber, b"\x1b]0;owned\x07\nfake line"),
+            " ]0;owned  fake line"
+        );
+    }
+
+    #[test]
+    fn hook_gone_means_a_rotation_may_help() {
+        let rejected = |status, name: &str| DeliveryError::Rejected {
+            status,
+            name: name.into(),
+        };
+        assert!(rejected(404, "no_service").hook_gone());
+        assert!(rejected(403, "invalid_token").hook_gone());
+        assert!(rejected(410, "no_active_hooks").hook_gone());
+        assert!(rejected(400, "no_service_id").hook_gone());
+        assert!(!rejected(400, "invalid_payload").hook_gone());
+        assert!(!rejected(403, "action_prohibited").hook_gone());
         assert!(
-            !slack
-                .slack_error_name(b"<html>/services/T1/B2/SECRET</html>")
-                .contains("SECRET")
+            !DeliveryError::GaveUp {
+                attempts: 6,
+                last: "HTTP 500".into()
+            }
+            .hook_gone()
         );
     }
 }

@@ -102,7 +102,7 @@ pub fn region_from_arn(arn: &str) -> Option<&str> {
     looks_like_code(region).then_some(region)
 }
 
-fn looks_like_code(s: &str) -> bool {
+pub(crate) fn looks_like_code(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 32
         && s.contains('-')
@@ -110,9 +110,13 @@ fn looks_like_code(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// Link to the alarm's page in the CloudWatch console of its own partition.
+/// CloudWatch's own limit for an alarm name.
+pub const MAX_ALARM_NAME_CHARS: usize = 255;
+
+/// Link to the alarm's page in the CloudWatch console of its own partition;
+/// `None` for a name no real alarm can have (the link would be megabytes).
 pub fn console_alarm_url(region: &str, alarm_name: &str) -> Option<String> {
-    if !looks_like_code(region) {
+    if !looks_like_code(region) || alarm_name.chars().nth(MAX_ALARM_NAME_CHARS).is_some() {
         return None;
     }
     let host = if region.starts_with("cn-") {
@@ -199,5 +203,11 @@ mod tests {
                 .starts_with("https://console.amazonaws-us-gov.com/")
         );
         assert_eq!(console_alarm_url("EU - Ireland", "a"), None);
+        let longest = "😀".repeat(MAX_ALARM_NAME_CHARS);
+        assert!(
+            console_alarm_url("eu-west-1", &longest).unwrap().len()
+                <= crate::render::MAX_TITLE_LINK_CHARS
+        );
+        assert_eq!(console_alarm_url("eu-west-1", &format!("{longest}x")), None);
     }
 }

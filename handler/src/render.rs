@@ -18,6 +18,16 @@ pub const MAX_BODY_CHARS: usize = 3_000;
 pub const MAX_FIELD_CHARS: usize = 500;
 /// Beyond this many dimensions we stop adding fields.
 const MAX_DIMENSION_FIELDS: usize = 10;
+/// Attachment title (the alarm name).
+pub const MAX_TITLE_CHARS: usize = 300;
+/// Field titles (dimension names).
+pub const MAX_FIELD_TITLE_CHARS: usize = 100;
+/// The console link: a real alarm name (at most 255 characters, each at
+/// most 12 once percent-encoded) fits; a longer "name" gets no link.
+pub const MAX_TITLE_LINK_CHARS: usize = 3_200;
+/// A zero-width space: splits a run of backticks so it cannot close the
+/// code block it sits in, and is invisible in Slack.
+const ZWSP: char = '\u{200B}';
 
 const RED: &str = "#d50200";
 const GREEN: &str = "#2eb67d";
@@ -57,7 +67,7 @@ pub struct Field {
 impl Field {
     fn new(title: &str, value: &str, short: bool) -> Self {
         Self {
-            title: slack_text(title, 100),
+            title: slack_text(title, MAX_FIELD_TITLE_CHARS),
             value: slack_text(value, MAX_FIELD_CHARS),
             short,
         }
@@ -134,11 +144,13 @@ fn render_alarm(alarm: &Alarm) -> (String, Attachment) {
     let attachment = Attachment {
         fallback: text.clone(),
         color: state_color(&alarm.state),
-        title: Some(slack_text(&alarm.name, 300)),
+        title: Some(slack_text(&alarm.name, MAX_TITLE_CHARS)),
+        // Issue 11: a 1 MB name made a 4.7 M-character link.
         title_link: alarm
             .region
             .as_deref()
-            .and_then(|r| regions::console_alarm_url(r, &alarm.name)),
+            .and_then(|r| regions::console_alarm_url(r, &alarm.name))
+            .filter(|link| link.len() <= MAX_TITLE_LINK_CHARS),
         text: alarm
             .description
             .as_deref()
@@ -155,7 +167,6 @@ fn render_other(other: &Other) -> (String, Attachment) {
         None => other.origin.clone(),
     };
     let text = slack_text(&headline, MAX_TEXT_CHARS);
-    let body = slack_text(&other.body, MAX_BODY_CHARS);
     let fields = match &other.region {
         Some(region) => vec![Field::new("Region", region, true)],
         None => vec![],
@@ -165,9 +176,7 @@ fn render_other(other: &Other) -> (String, Attachment) {
         color: GREY,
         title: None,
         title_link: None,
-        // A code block keeps JSON and stack traces readable; an empty one
-        // would render as stray backticks.
-        text: (!body.trim().is_empty()).then(|| format!("```{body}```")),
+        text: code_block(&other.body),
         fields,
         mrkdwn_in: vec!["text"],
     };
@@ -180,6 +189,36 @@ fn state_color(state: &str) -> &'static str {
         "OK" => GREEN,
         _ => GREY,
     }
+}
+
+/// The body in a code block, which keeps JSON and stack traces readable;
+/// `None` for an empty body, which would render as stray backticks.
+/// Backtick runs in the body are split (issue 11: a body containing ```
+/// closed the block and let the rest render as markup).
+fn code_block(body: &str) -> Option<String> {
+    if body.trim().is_empty() {
+        return None;
+    }
+    const FENCES: usize = 6;
+    let inner = slack_text(&split_backtick_runs(body), MAX_BODY_CHARS - FENCES);
+    Some(format!("```{inner}```"))
+}
+
+/// No two backticks stay adjacent, and none touches the fences.
+fn split_backtick_runs(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut previous = '`'; // the opening fence
+    for c in body.chars() {
+        if c == '`' && previous == '`' {
+            out.push(ZWSP);
+        }
+        out.push(c);
+        previous = c;
+    }
+    if previous == '`' {
+        out.push(ZWSP);
+    }
+    out
 }
 
 /// "CPUUtilization in AWS/EC2, Average over 300 s"
@@ -241,15 +280,34 @@ fn number(n: f64) -> String {
     format!("{n}")
 }
 
-/// Escapes Slack's three control characters, then cuts to `max` chars on a
+/// Characters that must not reach a terminal or a chat line raw: C0 and
+/// C1 controls (ESC starts terminal sequences, BEL ends OSC ones), DEL, and
+/// the bidirectional overrides that make text read differently than it is.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Escapes Slack's three control characters and shows unsafe characters
+/// (other than newline and tab; CR becomes a newline) as `\u{1b}`, then cuts to `max` chars on a
 /// char boundary without splitting an escape, marking the cut with "…".
 pub fn slack_text(raw: &str, max: usize) -> String {
-    let mut escaped = String::with_capacity(raw.len());
-    for c in raw.chars() {
+    let mut escaped = String::with_capacity(raw.len().min(max * 4));
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        // Enough for the cut below; the rest of a 1 MB name is never copied.
+        if escaped.len() > max * 12 {
+            break;
+        }
         match c {
             '&' => escaped.push_str("&amp;"),
             '<' => escaped.push_str("&lt;"),
             '>' => escaped.push_str("&gt;"),
+            '\n' | '\t' => escaped.push(c),
+            // CRLF (Windows text, SMTP-ish bodies) is a line break, not a control.
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' => escaped.push('\n'),
+            c if is_unsafe_char(c) => escaped.extend(c.escape_unicode()),
             c => escaped.push(c),
         }
     }
@@ -289,6 +347,30 @@ mod tests {
                 .count()
                 <= MAX_TEXT_CHARS
         );
+    }
+
+    #[test]
+    fn unsafe_characters_are_shown_escaped() {
+        assert_eq!(
+            slack_text("a\u{1b}]0;x\u{7}b\nc\td\u{202E}", 100),
+            "a\\u{1b}]0;x\\u{7}b\nc\td\\u{202e}"
+        );
+        assert_eq!(slack_text("a\r\nb\rc", 10), "a\nb\nc");
+        let long = "\u{1b}".repeat(10_000);
+        assert_eq!(slack_text(&long, 20).chars().count(), 20);
+    }
+
+    #[test]
+    fn backticks_cannot_close_the_code_block() {
+        let block = code_block("before ``` after ````").unwrap();
+        let inner = &block[3..block.len() - 3];
+        assert!(!inner.contains("``"), "{block:?}");
+        assert!(!block[1..block.len() - 1].contains("```"), "{block:?}");
+        // Touching the fences: the opening fence plus a leading backtick.
+        let edge = code_block("`x`").unwrap();
+        assert_eq!(edge, "```\u{200B}`x`\u{200B}```");
+        assert_eq!(code_block("  \n"), None);
+        assert!(code_block(&"`".repeat(10_000)).unwrap().chars().count() <= MAX_BODY_CHARS);
     }
 
     #[test]

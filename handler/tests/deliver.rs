@@ -5,8 +5,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use relay_handler::config::{Config, WebhookUrl};
 use relay_handler::deliver::{DeliveryError, RetryPolicy, Slack, https_client};
+use relay_handler::webhook::WebhookUrl;
 use relay_handler::{Relay, event, render};
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -277,12 +277,13 @@ async fn one_failing_record_does_not_stop_the_others() {
         .expect(1)
         .mount(&server)
         .await;
-    let config = Config::from_values(
-        Some(&format!("{}{HOOK_PATH}", server.uri())),
-        Some("#alerts"),
-    )
-    .unwrap();
-    let relay = Relay::new(config, https_client(), fast_policy());
+    let webhook = WebhookUrl::parse(&format!("{}{HOOK_PATH}", server.uri())).unwrap();
+    let relay = Relay::new(
+        webhook,
+        Some("#alerts".into()),
+        https_client(),
+        fast_policy(),
+    );
     let event: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/sns-alarm-multiple-records.json")).unwrap();
     let err = relay.handle(&event, in_secs(10)).await.unwrap_err();
@@ -297,4 +298,71 @@ async fn one_failing_record_does_not_stop_the_others() {
             .all(|r| String::from_utf8_lossy(&r.body).contains("\"channel\":\"#alerts\""))
     );
     logs.assert_no_secret();
+}
+
+/// Issue 11 item 5: a 400 whose body echoes the request path, raw and
+/// percent-encoded, leaves no part of it in the error, errorType or logs.
+#[tokio::test]
+async fn echoed_path_never_reaches_error_type_or_logs() {
+    let (logs, _guard) = Logs::capture();
+    let server = MockServer::start().await;
+    let encoded = HOOK_PATH.replace('/', "%2F");
+    let body = format!(
+        "{pad}invalid_payload: POST {HOOK_PATH} ({encoded})",
+        pad = "x".repeat(100)
+    );
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_string(body))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let webhook = WebhookUrl::parse(&format!("{}{HOOK_PATH}", server.uri())).unwrap();
+    let relay = Relay::new(webhook, None, https_client(), fast_policy());
+    let event: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/sns-alarm-seed-sample.json")).unwrap();
+    let err = relay.handle(&event, in_secs(10)).await.unwrap_err();
+    let diagnostic = lambda_runtime::Diagnostic::from(err);
+    assert_eq!(diagnostic.error_type, "Slack.UnexpectedAnswer");
+    for part in ["SeCrEtToKeN123", "T0000000", "B0000000", "/services/T"] {
+        assert!(
+            !diagnostic.error_message.contains(part),
+            "{part}: {}",
+            diagnostic.error_message
+        );
+        assert!(!logs.text().contains(part), "{part}: {}", logs.text());
+    }
+    logs.assert_no_secret();
+}
+
+/// Log lines carry untrusted alarm names escaped: no raw ESC, no forged line.
+#[tokio::test]
+async fn hostile_alarm_names_are_escaped_in_logs() {
+    let (logs, _guard) = Logs::capture();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&server)
+        .await;
+    let webhook = WebhookUrl::parse(&format!("{}{HOOK_PATH}", server.uri())).unwrap();
+    let relay = Relay::new(webhook, None, https_client(), fast_policy());
+    let name = format!(
+        "evil\u{1b}]0;title\u{7}\nINFO posted to Slack fake=1{}",
+        "n".repeat(5000)
+    );
+    let event = serde_json::json!({"AlarmName": name, "NewStateValue": "ALARM"});
+    relay.handle(&event, in_secs(10)).await.unwrap();
+    let text = logs.text();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    let posted: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("posted to Slack"))
+        .collect();
+    assert_eq!(posted.len(), 1, "a forged line: {text}");
+    assert!(
+        posted[0].len() < 1_000,
+        "the 5,000-character name was logged whole"
+    );
 }

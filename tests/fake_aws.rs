@@ -4,6 +4,8 @@
 //! the SDK as the error AWS would give.
 
 mod support;
+// AWS's rules the fake enforces beyond moto: tests/fake_aws/aws_rules.rs.
+mod aws_rules;
 
 use std::io::Write;
 use std::time::{Duration, Instant};

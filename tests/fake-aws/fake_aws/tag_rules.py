@@ -101,8 +101,8 @@ def _map(member):
 def _iam_role_tags(req, params):
     from moto.iam.models import iam_backends
 
-    role = iam_backends[req.account]["global"].get_role(params["RoleName"])
-    return dict(role.tags)
+    role = iam_backends[req.account]["aws"].get_role(params["RoleName"])
+    return {t["Key"]: t.get("Value") for t in role.tags}
 
 
 def _lambda_tags(req, params):

@@ -16,6 +16,7 @@ import traceback
 import urllib.parse
 
 from . import awserrors, quirks
+from .aws_rules import Rules
 from .calllog import CallLog
 from .chain import Chain
 from .cbor_bridge import CborBridge, call_wsgi
@@ -41,6 +42,7 @@ class FakeAws:
         self.calls = CallLog()
         self.faults = Faults()
         self.bridge = CborBridge(self.moto)
+        self.rules = Rules()
         self.chain = Chain()
         self.chain.install()
 
@@ -65,38 +67,48 @@ class FakeAws:
         if fault:
             err = {
                 "throttle": awserrors.throttle,
+                "quota": awserrors.throttle,
                 "error500": awserrors.internal,
                 "iam_propagation": lambda _service: awserrors.role_not_assumable(),
             }[fault](req.service)
             return _send(start_response, *awserrors.render(req.protocol, req.service, err))
 
+        # AWS's rules (aws_rules.py) wrap the answer: they may refuse the
+        # call before moto sees it, or adjust moto's answer.
+        settings = self.faults.settings(req.account)
+        answer = lambda: self._answer(environ, body, req)  # noqa: E731
+        return _send(start_response, *self.rules.handle(req, environ, body, settings, answer))
+
+    def _answer(self, environ, body, req):
+        """(status, headers, body) from the CBOR bridge or moto, with quirks fixed."""
         if req.service == "cloudwatch" and req.protocol in ("cbor", "json"):
             bridge = self.bridge.handle if req.protocol == "cbor" else self.bridge.handle_json
             try:
-                return _send(start_response, *bridge(environ, body, req))
+                return bridge(environ, body, req)
             except Exception as exc:  # noqa: BLE001 - answer, don't crash the server
-                return self._broken(start_response, req, exc)
+                return self._broken(req, exc)
         refusal = quirks.check(req, environ, body)
         if refusal is not None:
-            return _send(start_response, *awserrors.render(req.protocol, req.service, refusal))
+            return awserrors.render(req.protocol, req.service, refusal)
+        # After the rules: a Pending function answers ResourceConflict
+        # before any code runs.
         if req.service == "lambda" and req.operation == "Invoke":
             ran = self.chain.invoke_api(req, environ, body)
             if ran is not None:
-                return _send(start_response, *ran)
+                return ran
         try:
-            status, headers, out = call_wsgi(self.moto, environ)
+            return call_wsgi(self.moto, environ)
         except Exception as exc:  # noqa: BLE001 - moto raises for unimplemented operations
-            return self._broken(start_response, req, exc)
-        return _send(start_response, status, headers, out)
+            return self._broken(req, exc)
 
-    def _broken(self, start_response, req, exc):
+    def _broken(self, req, exc):
         if isinstance(exc, NotImplementedError):
             print(f"fake-aws: {req.service}.{req.operation}: {exc}", file=sys.stderr)
         else:
             traceback.print_exc(file=sys.stderr)
         detail = f"{type(exc).__name__}: {exc}"
         err = awserrors.not_implemented(req.service, req.operation, detail)
-        return _send(start_response, *awserrors.render(req.protocol, req.service, err))
+        return awserrors.render(req.protocol, req.service, err)
 
     @staticmethod
     def _drop(environ):

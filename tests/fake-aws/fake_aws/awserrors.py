@@ -8,6 +8,7 @@ would test nothing, so each shape mirrors the real service.
 """
 
 import json
+import re
 import uuid
 from xml.sax.saxutils import escape
 
@@ -87,15 +88,20 @@ def render(protocol, service, err):
     else:
         # Query (IAM, SNS, STS) and anything unrecognised: the Query XML shape.
         kind = "Sender" if err.sender else "Receiver"
+        message = _XML_INVALID.sub(lambda m: f"\\u{ord(m.group()):04x}", err.message)
         body = (
             "<ErrorResponse><Error>"
-            f"<Type>{kind}</Type><Code>{escape(err.code)}</Code><Message>{escape(err.message)}</Message>"
+            f"<Type>{kind}</Type><Code>{escape(err.code)}</Code><Message>{escape(message)}</Message>"
             f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
         ).encode()
         headers.append(("Content-Type", "text/xml"))
     headers.append(("Content-Length", str(len(body))))
     return status, headers, body
 
+
+# XML 1.0 has no way to carry these, not even as character references; an
+# echoed value holding one would make the whole error unparseable.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 _REASONS = {400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
             500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}

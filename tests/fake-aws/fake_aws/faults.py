@@ -13,12 +13,19 @@ fires on the Nth match only, `count` on the first K, `fraction` with a seeded
 RNG; with none of them it fires on every match. Rules are checked in order and
 the first that fires wins, but every matching rule advances its own counter so
 a rule's behaviour does not depend on the rules before it.
+
+The same body may carry switches for AWS's rules (settings.py); with
+`quotas` on, a call over its rate is the fault "quota" (quotas.py).
 """
 
 import random
 import threading
 
+from .quotas import Quotas
+from .settings import DEFAULT, SWITCHES, Settings, SettingsError
+
 KINDS = ("throttle", "error500", "drop", "iam_propagation")
+SPEC_KEYS = ("account", "latency_ms", "rules") + SWITCHES
 # Lambda only answers "role cannot be assumed" on the calls that pass a role.
 IAM_PROPAGATION_OPS = ("CreateFunction", "UpdateFunctionConfiguration")
 
@@ -80,6 +87,8 @@ class Faults:
     def __init__(self):
         self._lock = threading.Lock()
         self._by_account = {}  # account -> (latency_ms, [Rule])
+        self._settings = {}  # account -> Settings
+        self._quotas = Quotas()
 
     def install(self, spec):
         """Replace the account's faults with `spec` (raises FaultSpecError)."""
@@ -91,19 +100,36 @@ class Faults:
         latency = spec.get("latency_ms", 0)
         if not isinstance(latency, (int, float)) or latency < 0:
             raise FaultSpecError(f"latency_ms must be a number >= 0, got {latency!r}")
+        unknown = set(spec) - set(SPEC_KEYS)
+        if unknown:
+            raise FaultSpecError(f"unknown fields {sorted(unknown)}; known: {list(SPEC_KEYS)}")
+        try:
+            settings = Settings.parse(spec)
+        except SettingsError as exc:
+            raise FaultSpecError(str(exc)) from None
         rules = spec.get("rules", [])
         if not isinstance(rules, list):
             raise FaultSpecError("rules must be a list")
         parsed = [Rule(r) for r in rules]
         with self._lock:
             self._by_account[account] = (latency, parsed)
+            self._settings[account] = settings
+        self._quotas.clear(account)
 
     def clear(self, account=None):
         with self._lock:
             if account is None:
                 self._by_account.clear()
+                self._settings.clear()
             else:
                 self._by_account.pop(account, None)
+                self._settings.pop(account, None)
+        self._quotas.clear(account)
+
+    def settings(self, account):
+        """The account's switches for AWS's rules (settings.DEFAULT when none)."""
+        with self._lock:
+            return self._settings.get(account, DEFAULT)
 
     def decide(self, req):
         """(latency in seconds, kind of the fault to inject or None) for this call."""
@@ -113,4 +139,7 @@ class Faults:
             for rule in rules:
                 if rule.matches(req) and rule.fires() and chosen is None:
                     chosen = rule.kind
+            quotas = self._settings.get(req.account, DEFAULT).quotas
+        if chosen is None and quotas and not self._quotas.allow(quotas, req):
+            chosen = "quota"
         return latency / 1000.0, chosen

@@ -1,0 +1,140 @@
+"""A request's parameters as botocore's input shape names them, per protocol.
+
+The rules (validation.py, tag_rules.py, lambda_states.py) look at what the
+caller asked for, not at wire details: CBOR and JSON bodies are decoded;
+Lambda's REST members are gathered from the path, query string, headers and
+JSON body by the model's `location`; Query (IAM, SNS, STS) parameters are
+un-flattened by the model (`Tags.member.1.Key`, `Attributes.entry.1.key`)
+with their scalar types restored. Returns None when the request cannot be
+mapped (an operation botocore does not know, an undecodable body).
+"""
+
+import json
+import re
+import urllib.parse
+
+import cbor2
+
+from .models import service_model
+
+
+def operation_model(req):
+    try:
+        return service_model(req.service).operation_model(req.operation)
+    except Exception:  # noqa: BLE001 - unknown service or operation
+        return None
+
+
+def parse(req, environ, body):
+    op = operation_model(req)
+    if op is None or op.input_shape is None:
+        return None
+    try:
+        if req.protocol == "cbor":
+            return _plain(cbor2.loads(body)) if body else {}
+        if req.protocol == "json":
+            return json.loads(body or b"{}")
+        if req.protocol == "rest-json":
+            return _rest_json(op, environ, body)
+        if req.protocol == "query":
+            pairs = urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+                pairs += urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+            flat = {k: v for k, v in pairs if k not in ("Action", "Version")}
+            return _query_struct(op.input_shape, flat, "")
+    except (ValueError, UnicodeDecodeError, cbor2.CBORDecodeError):
+        return None
+    return None
+
+
+def _plain(value):
+    """CBOR values as botocore's validator expects them (tags unwrapped)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, cbor2.CBORTag):
+        return _plain(value.value)
+    return value
+
+
+def _rest_json(op, environ, body):
+    shape = op.input_shape
+    params = json.loads(body) if body and shape.serialization.get("payload") is None else {}
+    if not isinstance(params, dict):
+        raise ValueError("JSON body is not an object")
+    uri = op.http.get("requestUri", "/").split("?")[0]
+    names = re.findall(r"\{([^}+]+)\+?\}", uri)
+    regex = re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(uri).replace(r"\+\}", r"\}"))
+    match = re.match(f"^{regex}/?$", environ.get("PATH_INFO", ""))
+    uri_values = dict(zip(names, match.groups())) if match else {}
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    for member, mshape in shape.members.items():
+        where = mshape.serialization.get("location")
+        wire = mshape.serialization.get("name", member)
+        if where == "uri" and wire in uri_values:
+            params[member] = urllib.parse.unquote(uri_values[wire])
+        elif where == "querystring" and wire in query:
+            values = query[wire]
+            params[member] = values if mshape.type_name == "list" else _scalar(mshape, values[0])
+        elif where == "header":
+            value = environ.get("HTTP_" + wire.upper().replace("-", "_"))
+            if value is not None:
+                params[member] = _scalar(mshape, value)
+    return params
+
+
+def _query_struct(shape, flat, prefix):
+    out = {}
+    for member, mshape in shape.members.items():
+        key = prefix + mshape.serialization.get("name", member)
+        value = _query_value(mshape, flat, key)
+        if value is not None:
+            out[member] = value
+    return out
+
+
+def _query_value(shape, flat, key):
+    kind = shape.type_name
+    if kind == "structure":
+        if not any(k.startswith(key + ".") for k in flat):
+            return None
+        return _query_struct(shape, flat, key + ".")
+    if kind == "list":
+        # awsQuery lists: Key.member.N (flattened lists: Key.N)
+        base = key if shape.serialization.get("flattened") else key + ".member"
+        if key in flat and flat[key] == "":
+            return []  # an explicitly empty list
+        items, i = [], 1
+        while any(k == f"{base}.{i}" or k.startswith(f"{base}.{i}.") for k in flat):
+            items.append(_query_value(shape.member, flat, f"{base}.{i}"))
+            i += 1
+        return items if items else None
+    if kind == "map":
+        base = key if shape.serialization.get("flattened") else key + ".entry"
+        kname = shape.key.serialization.get("name", "key")
+        vname = shape.value.serialization.get("name", "value")
+        out, i = {}, 1
+        while f"{base}.{i}.{kname}" in flat:
+            out[flat[f"{base}.{i}.{kname}"]] = _query_value(shape.value, flat, f"{base}.{i}.{vname}")
+            i += 1
+        return out if out else None
+    if key not in flat:
+        return None
+    return _scalar(shape, flat[key])
+
+
+def _scalar(shape, text):
+    """A wire string as the member's type; left a string when it does not parse
+    (the validator then reports the wrong type, naming the member)."""
+    kind = shape.type_name
+    try:
+        if kind in ("integer", "long", "short", "byte"):
+            return int(text)
+        if kind in ("float", "double"):
+            return float(text)
+    except ValueError:
+        return text
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(text.lower(), text)
+    return text

@@ -100,7 +100,8 @@ impl Aws {
         for (k, v) in env {
             vars = vars.variables(*k, *v);
         }
-        self.lambda
+        let arn = self
+            .lambda
             .create_function()
             .function_name(name)
             .runtime(Runtime::Providedal2023)
@@ -113,7 +114,9 @@ impl Aws {
             .await
             .unwrap()
             .function_arn
-            .unwrap()
+            .unwrap();
+        support::wait_function_ready(&self.lambda, name).await;
+        arn
     }
 
     /// A function with relayctl's role and log group around `zip`.
@@ -580,6 +583,7 @@ async fn invoke_runs_the_bootstrap_with_its_environment_deadline_and_timeout() {
         .send()
         .await
         .unwrap();
+    support::wait_function_ready(&aws.lambda, "echo").await;
     let started = Instant::now();
     let out = aws
         .lambda
@@ -616,6 +620,7 @@ async fn invoke_runs_the_bootstrap_with_its_environment_deadline_and_timeout() {
         .send()
         .await
         .unwrap();
+    support::wait_function_ready(&aws.lambda, "echo").await;
     let out = aws
         .lambda
         .invoke()

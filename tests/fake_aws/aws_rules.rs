@@ -17,24 +17,7 @@ use crate::support::Account;
 
 const BUSY: &str = "The operation cannot be performed at this time.";
 
-/// What relayctl does before each Lambda write: poll until the function is
-/// neither Pending nor InProgress (the SDK's function_updated_v2 waiter).
-pub(crate) async fn wait_ready(lambda: &aws_sdk_lambda::Client, name: &str) -> (State, LastUpdateStatus) {
-    for _ in 0..20 {
-        let c = lambda
-            .get_function_configuration()
-            .function_name(name)
-            .send()
-            .await
-            .unwrap();
-        let state = c.state().cloned().unwrap();
-        let update = c.last_update_status().cloned().unwrap();
-        if state != State::Pending && update != LastUpdateStatus::InProgress {
-            return (state, update);
-        }
-    }
-    panic!("{name} still Pending/InProgress after 20 reads");
-}
+pub(crate) use crate::support::wait_function_ready as wait_ready;
 
 async fn states(lambda: &aws_sdk_lambda::Client, name: &str) -> (State, LastUpdateStatus) {
     let c = lambda
@@ -130,7 +113,10 @@ async fn lambda_is_pending_after_create_and_refuses_writes_meanwhile() {
         .unwrap();
     let conf = got.configuration().unwrap();
     assert_eq!(conf.state(), Some(&State::Pending));
-    assert_eq!(conf.state_reason_code().map(|c| c.as_str()), Some("Creating"));
+    assert_eq!(
+        conf.state_reason_code().map(|c| c.as_str()),
+        Some("Creating")
+    );
     assert_eq!(
         states(&lambda, "t-relay").await,
         (State::Pending, LastUpdateStatus::InProgress)
@@ -232,8 +218,10 @@ async fn lambda_pending_reads_are_set_per_account() {
 #[tokio::test]
 async fn lambda_failed_switch_leaves_state_or_update_failed_with_a_reason() {
     let acct = Account::new();
-    acct.inject(json!({"lambda_failed": {"on": "create", "reason_code": "InvalidZipFileException",
-                                          "reason": "Could not unzip uploaded file."}}));
+    acct.inject(
+        json!({"lambda_failed": {"on": "create", "reason_code": "InvalidZipFileException",
+                                          "reason": "Could not unzip uploaded file."}}),
+    );
     let cfg = acct.sdk_config();
     let lambda = aws_sdk_lambda::Client::new(&cfg);
     let role = create_role(&aws_sdk_iam::Client::new(&cfg), "t-relay").await;
@@ -254,8 +242,10 @@ async fn lambda_failed_switch_leaves_state_or_update_failed_with_a_reason() {
     assert_eq!(c.state_reason(), Some("Could not unzip uploaded file."));
 
     let acct = Account::new();
-    acct.inject(json!({"lambda_failed": {"on": "update", "reason_code": "InvalidRuntime",
-                                          "reason": "The runtime is not supported."}}));
+    acct.inject(
+        json!({"lambda_failed": {"on": "update", "reason_code": "InvalidRuntime",
+                                          "reason": "The runtime is not supported."}}),
+    );
     let cfg = acct.sdk_config();
     let lambda = aws_sdk_lambda::Client::new(&cfg);
     let role = create_role(&aws_sdk_iam::Client::new(&cfg), "t-relay").await;
@@ -542,7 +532,12 @@ async fn tags_are_checked_per_service() {
             "InvalidParameterException",
             "TooManyTagsException",
         ),
-        ("sns", "InvalidParameter", "InvalidParameter", "TagLimitExceeded"),
+        (
+            "sns",
+            "InvalidParameter",
+            "InvalidParameter",
+            "TagLimitExceeded",
+        ),
         (
             "cloudwatch",
             "InvalidParameterValue",
@@ -556,7 +551,11 @@ async fn tags_are_checked_per_service() {
             let arns = &arns;
             async move { tag(svc, &tags, clients, arns).await }
         };
-        assert_eq!(refused(one("team", "platform")).await, None, "{svc}: a good tag");
+        assert_eq!(
+            refused(one("team", "platform")).await,
+            None,
+            "{svc}: a good tag"
+        );
         assert_eq!(
             refused(one("aws:stack", "x")).await.as_deref(),
             Some(reserved),
@@ -705,7 +704,11 @@ async fn delete_alarms_with_a_missing_name_is_resource_not_found() {
         "{err:?}"
     );
     assert!(err.message().unwrap().contains("t-missing"), "{err:?}");
-    cw.delete_alarms().alarm_names("t-cpu").send().await.unwrap();
+    cw.delete_alarms()
+        .alarm_names("t-cpu")
+        .send()
+        .await
+        .unwrap();
     let left = cw.describe_alarms().send().await.unwrap();
     assert!(left.metric_alarms().is_empty());
 }
@@ -744,7 +747,11 @@ async fn filter_log_events_sees_an_event_only_after_the_delay() {
         .send()
         .await
         .unwrap();
-    let filter = || logs.filter_log_events().log_group_name("/aws/lambda/t").send();
+    let filter = || {
+        logs.filter_log_events()
+            .log_group_name("/aws/lambda/t")
+            .send()
+    };
     assert!(filter().await.unwrap().events().is_empty(), "seen at once");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let events = filter().await.unwrap();
@@ -757,8 +764,10 @@ async fn filter_log_events_sees_an_event_only_after_the_delay() {
 #[tokio::test]
 async fn request_rate_quotas_throttle_with_each_services_error() {
     let acct = Account::new();
-    acct.inject(json!({"quotas": {"sns:ListTopics": 2, "lambda:ListFunctions": 2,
-                                  "cloudwatch:DescribeAlarms": 2}}));
+    acct.inject(
+        json!({"quotas": {"sns:ListTopics": 2, "lambda:ListFunctions": 2,
+                                  "cloudwatch:DescribeAlarms": 2}}),
+    );
     let cfg = acct.sdk_config();
     let sns = aws_sdk_sns::Client::new(&cfg);
     let lambda = aws_sdk_lambda::Client::new(&cfg);
@@ -767,17 +776,22 @@ async fn request_rate_quotas_throttle_with_each_services_error() {
     // A burst of 2 passes; the third within the same second is throttled.
     let mut sns_results = Vec::new();
     for _ in 0..3 {
-        sns_results.push(sns.list_topics().send().await.err().map(|e| code_and_message(&e).0));
+        sns_results.push(
+            sns.list_topics()
+                .send()
+                .await
+                .err()
+                .map(|e| code_and_message(&e).0),
+        );
     }
-    assert_eq!(
-        sns_results,
-        [None, None, Some("Throttling".to_string())]
-    );
+    assert_eq!(sns_results, [None, None, Some("Throttling".to_string())]);
     let mut lambda_errs = Vec::new();
     for _ in 0..3 {
         lambda_errs.push(lambda.list_functions().send().await.err());
     }
-    let err = lambda_errs[2].as_ref().expect("third ListFunctions throttled");
+    let err = lambda_errs[2]
+        .as_ref()
+        .expect("third ListFunctions throttled");
     assert!(lambda_errs[..2].iter().all(Option::is_none));
     assert!(
         err.as_service_error()
@@ -789,7 +803,10 @@ async fn request_rate_quotas_throttle_with_each_services_error() {
     for _ in 0..3 {
         cw_errs.push(cw.describe_alarms().send().await.err());
     }
-    assert_eq!(cw_errs[2].as_ref().and_then(|e| e.code()), Some("Throttling"));
+    assert_eq!(
+        cw_errs[2].as_ref().and_then(|e| e.code()),
+        Some("Throttling")
+    );
     // Operations without an override keep the (generous) defaults.
     for _ in 0..5 {
         sns.list_subscriptions().send().await.unwrap();
@@ -827,7 +844,10 @@ async fn quotas_are_off_by_default() {
             throttled += 1;
         }
     }
-    assert!(throttled > 0, "30 DescribeAlarms at once passed a 9/s quota");
+    assert!(
+        throttled > 0,
+        "30 DescribeAlarms at once passed a 9/s quota"
+    );
 }
 
 // --- model validation ------------------------------------------------------------
@@ -877,7 +897,10 @@ async fn requests_are_validated_against_the_service_model() {
         .unwrap_err();
     let (code, message) = code_and_message(&err);
     assert_eq!(code, "ValidationException");
-    assert!(message.starts_with("2 validation errors detected"), "{message}");
+    assert!(
+        message.starts_with("2 validation errors detected"),
+        "{message}"
+    );
     // botocore's model says 32768 (AWS's documented maximum is 10240 MB).
     assert!(
         message.contains("Value '99999' at 'memorySize' failed to satisfy constraint: Member must have value less than or equal to 32768"),
@@ -962,7 +985,14 @@ async fn requests_are_validated_against_the_service_model() {
             .functions()
             .is_empty()
     );
-    assert!(cw.describe_alarms().send().await.unwrap().metric_alarms().is_empty());
+    assert!(
+        cw.describe_alarms()
+            .send()
+            .await
+            .unwrap()
+            .metric_alarms()
+            .is_empty()
+    );
 
     // The switch lets a test send what AWS would refuse: moto accepts it.
     acct.inject(json!({"validation": false}));
@@ -1010,7 +1040,10 @@ async fn concurrent_creates_succeed_exactly_once() {
             .send()
     })
     .await;
-    assert_eq!((ok, codes), (1, vec!["EntityAlreadyExists".to_string(); N - 1]));
+    assert_eq!(
+        (ok, codes),
+        (1, vec!["EntityAlreadyExists".to_string(); N - 1])
+    );
 
     let role = format!("arn:aws:iam::{}:role/t-relay", acct.id);
     let zip = bootstrap_zip("x");

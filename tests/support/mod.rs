@@ -288,3 +288,30 @@ impl Account {
         }
     }
 }
+
+/// What relayctl does before each Lambda write: poll until the function is
+/// neither Pending nor InProgress (the fake keeps it so for a few reads after
+/// each create or update, like AWS).
+pub async fn wait_function_ready(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+) -> (
+    aws_sdk_lambda::types::State,
+    aws_sdk_lambda::types::LastUpdateStatus,
+) {
+    use aws_sdk_lambda::types::{LastUpdateStatus, State};
+    for _ in 0..20 {
+        let c = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+            .unwrap();
+        let state = c.state().cloned().unwrap();
+        let update = c.last_update_status().cloned().unwrap();
+        if state != State::Pending && update != LastUpdateStatus::InProgress {
+            return (state, update);
+        }
+    }
+    panic!("{name} still Pending/InProgress after 20 reads");
+}

@@ -122,30 +122,43 @@ fn every_fixture_has_a_case_and_there_are_at_least_40() {
 
 #[test]
 fn each_hostile_file_names_its_field_and_shows_nothing_raw() {
-    for (file, path, message) in CASES {
-        let full = hostile_dir().join(file);
-        let err = match Stack::load(&full) {
-            Ok(stack) => panic!("{file} was accepted: {stack:?}"),
-            Err(e) => e,
-        };
-        assert!(
-            matches!(err, ConfigError::Invalid { .. }),
-            "{file}: {err:?}"
-        );
-        let found = err
-            .problems()
-            .iter()
-            .find(|p| path_matches(path, &p.path) && p.message.contains(message));
-        let Some(problem) = found else {
-            panic!("{file}: no problem at {path:?} saying {message:?} in {:#?}", err.problems());
-        };
-        assert!(problem.code.starts_with('E'), "{file}: {problem:?}");
-        assert!(problem.hint.is_some(), "{file}: no hint in {problem:?}");
-        assert!(problem.line.is_some() || *file == "empty.yaml" || *file == "only-comments.yaml", "{file}: no line");
-        assert_safe(file, &err.to_string());
-        assert_safe(file, &format!("{:?}", err.problems()));
-        assert_safe(file, &serde_json::to_string(err.problems()).unwrap());
+    // Every file is checked before failing, so one run lists every miss.
+    let misses: Vec<String> = CASES
+        .iter()
+        .filter_map(|(file, path, message)| check_library(file, path, message).err())
+        .collect();
+    assert!(misses.is_empty(), "{}", misses.join("\n\n"));
+}
+
+fn check_library(file: &str, path: &str, message: &str) -> Result<(), String> {
+    let err = match Stack::load(&hostile_dir().join(file)) {
+        Ok(stack) => return Err(format!("{file} was accepted: {stack:?}")),
+        Err(e) => e,
+    };
+    if !matches!(err, ConfigError::Invalid { .. }) {
+        return Err(format!("{file}: {err:?}"));
     }
+    let Some(problem) = err
+        .problems()
+        .iter()
+        .find(|p| path_matches(path, &p.path) && p.message.contains(message))
+    else {
+        return Err(format!(
+            "{file}: no problem at {path:?} saying {message:?} in {:#?}",
+            err.problems()
+        ));
+    };
+    let whole_file_without_lines = ["empty.yaml", "only-comments.yaml"].contains(&file);
+    if !problem.code.starts_with('E')
+        || problem.hint.is_none()
+        || (problem.line.is_none() && !whole_file_without_lines)
+    {
+        return Err(format!("{file}: code, hint or line missing in {problem:?}"));
+    }
+    assert_safe(file, &err.to_string());
+    assert_safe(file, &format!("{:?}", err.problems()));
+    assert_safe(file, &serde_json::to_string(err.problems()).unwrap());
+    Ok(())
 }
 
 #[test]

@@ -226,9 +226,10 @@ tags: { team: platform, \"cost:center\": [x] }
             [
                 ("slack.chanel".to_string(), Some(5), Some(3)),
                 ("alarms[0].period_s".to_string(), Some(8), None),
-                ("alarms[1].name".to_string(), Some(10), None),
-                ("alarms[1].instance_id".to_string(), Some(10), None),
+                // A missing field borrows the line where its item's mapping starts.
                 ("alarms[1].nmae".to_string(), Some(11), Some(5)),
+                ("alarms[1].name".to_string(), Some(11), None),
+                ("alarms[1].instance_id".to_string(), Some(11), None),
                 ("tags[\"cost:center\"]".to_string(), Some(12), Some(25)),
             ]
         );

@@ -456,7 +456,7 @@ impl Walk {
             if self.check_text(&child, key.mark, key_text).is_err() {
                 continue;
             }
-            let Value::Scalar { text, .. } = &value.value else {
+            let Value::Scalar { text, plain } = &value.value else {
                 self.wrong_type(
                     &child,
                     key.mark,
@@ -466,15 +466,20 @@ impl Walk {
                 );
                 continue;
             };
-            // A tag with no value is the text as written (`~`, or empty).
             if self.check_text(&child, key.mark, text).is_err() {
                 continue;
             }
+            // A tag with no value (`k:`, `k: ~`) is an empty value, which AWS
+            // allows; `~` itself is not a character AWS allows in tags.
+            let text = match resolve(text, *plain) {
+                Resolved::Null => "",
+                _ => text.as_str(),
+            };
             out.retain(|(k, _)| k != key_text);
             out.push((
                 key_text.clone(),
                 Spanned {
-                    value: text.clone(),
+                    value: text.to_string(),
                     line: key.mark.line,
                 },
             ));

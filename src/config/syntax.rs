@@ -5,12 +5,18 @@ use super::error::{Excerpt, Problem, codes};
 use super::safe::{escaped_line, looks_like_url};
 use super::tree::{Mark, TreeError};
 
+const NO_COLON_SPACE: &str = "has no space after the colon";
+
 /// The one problem for a file the tree could not be built from.
 pub(crate) fn problem(error: &TreeError, text: &str) -> Problem {
     let (code, mark, message, hint) = match error {
         TreeError::Syntax { mark, info } => {
             let (message, hint) = explain(info, text, *mark);
-            (codes::SYNTAX, *mark, message, hint)
+            let mark = Some(*mark)
+                .filter(|_| message.ends_with(NO_COLON_SPACE))
+                .and_then(|m| missing_colon_space(text, m))
+                .unwrap_or(*mark);
+            (codes::SYNTAX, mark, message, hint)
         }
         TreeError::TooManyAliases { mark } => (
             codes::ALIASES,
@@ -68,11 +74,25 @@ fn explain(info: &str, text: &str, mark: Mark) -> (String, String) {
     if let Some(l) = [line, before].into_iter().find(|l| lacks_colon_space(l)) {
         let key = l.trim_start().split(':').next().unwrap_or("");
         return (
-            format!("`{}:` has no space after the colon", escaped_line(key)),
+            format!("`{}:` {NO_COLON_SPACE}", escaped_line(key)),
             "YAML needs a space after the colon: `key: value`".to_string(),
         );
     }
-    let (message, hint) = if info.contains("mapping values are not allowed") {
+    let (message, hint) = if info.contains("quoted scalar")
+        && (info.contains("end of stream") || info.contains("indentation"))
+    {
+        // An open quote swallows the lines after it, so the parser trips
+        // over their indentation or the end of the file.
+        (
+            "a quoted value is not closed",
+            "close the quote on the same line as it opens",
+        )
+    } else if info.contains("unknown anchor") {
+        (
+            "an alias (`*name`) refers to no anchor (`&name`) above it",
+            "define the anchor before its first use, or write the value out",
+        )
+    } else if info.contains("mapping values are not allowed") {
         (
             "a `:` where YAML does not expect a new key: this line is indented differently \
              from the one above it, or a value containing `: ` needs quotes",
@@ -94,11 +114,6 @@ fn explain(info: &str, text: &str, mark: Mark) -> (String, String) {
             "a key without a value: YAML expects `key: value` here",
             "add `: value` after the key, or remove the line",
         )
-    } else if info.contains("quoted scalar") && info.contains("end of stream") {
-        (
-            "a quoted value is not closed",
-            "close the quote on the same value",
-        )
     } else if info.contains("flow mapping") || info.contains("flow sequence") {
         (
             "a `{` or `[` is not closed, or its items are not separated by `,`",
@@ -111,6 +126,18 @@ fn explain(info: &str, text: &str, mark: Mark) -> (String, String) {
         );
     };
     (message.to_string(), hint.to_string())
+}
+
+/// Where the space is missing, when `explain` blamed that: on the line of
+/// the error, or the one before it, where the parser noticed nothing yet.
+fn missing_colon_space(text: &str, mark: Mark) -> Option<Mark> {
+    [mark.line, mark.line.saturating_sub(1)]
+        .into_iter()
+        .find_map(|line| {
+            let l = line_text(text, line).filter(|l| lacks_colon_space(l))?;
+            let col = l.chars().take_while(|c| *c != ':').count() + 2;
+            Some(Mark { line, col })
+        })
 }
 
 /// `name:cpu-relay`: one string to YAML, almost always meant as a field.

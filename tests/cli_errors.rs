@@ -218,8 +218,14 @@ fn no_source_tree_needed_except_to_build() {
         let out = run(&acct, dir.path(), &yaml, args, Some(SECRET_URL));
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
     }
-    assert!(acct.count("lambda", "CreateFunction") == 1, "up --zip deployed");
-    assert!(acct.count("lambda", "DeleteFunction") == 1, "down removed it");
+    assert!(
+        acct.count("lambda", "CreateFunction") == 1,
+        "up --zip deployed"
+    );
+    assert!(
+        acct.count("lambda", "DeleteFunction") == 1,
+        "down removed it"
+    );
 
     acct.reset_calls();
     let out = run(&acct, dir.path(), &yaml, &["up"], Some(SECRET_URL));
@@ -228,5 +234,9 @@ fn no_source_tree_needed_except_to_build() {
     assert!(err.contains("handler.path: "), "{err}");
     assert!(err.contains("no-such-handler does not exist"), "{err}");
     assert!(err.contains("--zip"), "the hint names the way out: {err}");
-    assert_eq!(acct.calls(), vec![], "a build problem stops before any call");
+    assert_eq!(
+        acct.calls(),
+        vec![],
+        "a build problem stops before any call"
+    );
 }

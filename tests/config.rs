@@ -372,7 +372,12 @@ fn periods_and_instance_ids() {
     ] {
         assert!(with(ok).is_ok(), "{ok}");
     }
-    for bad in ["period_s: 25", "period_s: 90", "period_s: -60", "period_s: 604860"] {
+    for bad in [
+        "period_s: 25",
+        "period_s: 90",
+        "period_s: -60",
+        "period_s: 604860",
+    ] {
         assert!(with(bad).is_err(), "{bad}");
     }
     let id = |id: &str| Stack::parse(&MINIMAL.replace("i-0123456789abcdef0", id), &file);
@@ -399,7 +404,13 @@ fn handler_folder_without_cargo_toml() {
     assert!(err.to_string().contains("has no Cargo.toml"), "{err}");
     let text = format!("{MINIMAL}handler: {{ path: stack.yaml }}\n");
     let stack = Stack::parse(&text, &repo().join("s.yaml")).unwrap();
-    assert!(stack.handler_source().unwrap_err().to_string().contains("is not a folder"));
+    assert!(
+        stack
+            .handler_source()
+            .unwrap_err()
+            .to_string()
+            .contains("is not a folder")
+    );
 }
 
 #[test]
@@ -680,7 +691,10 @@ fn syntax_errors_show_the_line_with_a_caret_in_plain_words() {
     let (problems, shown) = problems_of(&fixture("syntax-error.yaml"));
     let p = &problems[0];
     assert_eq!(p.code, "E100");
-    assert_eq!(p.message, "the indentation of this line does not match the lines before it");
+    assert_eq!(
+        p.message,
+        "the indentation of this line does not match the lines before it"
+    );
     let excerpt = p.excerpt.as_ref().expect("the offending line");
     assert_eq!(excerpt.text, " handler: oops");
     let column = p.column.unwrap();
@@ -701,7 +715,10 @@ fn syntax_errors_show_the_line_with_a_caret_in_plain_words() {
     };
     let (line, message, hint) = explain("name: x\nslack:\n\twebhook_url_env: A\n");
     assert_eq!(line, Some(3));
-    assert_eq!(message, "a tab is used for indentation; YAML indents with spaces only");
+    assert_eq!(
+        message,
+        "a tab is used for indentation; YAML indents with spaces only"
+    );
     assert!(hint.contains("spaces"), "{hint}");
     let (_, message, hint) = explain("name:x\nslack:\n  webhook_url_env: A\n");
     assert_eq!(message, "`name:` has no space after the colon");
@@ -712,7 +729,10 @@ fn syntax_errors_show_the_line_with_a_caret_in_plain_words() {
     // A section written `slack:webhook_url_env: A` is one string to YAML.
     let (_, message, hint) = explain("name: x\nslack: webhook_url_env:A\n");
     assert!(message.contains("wrong type"), "{message}");
-    assert!(hint.ends_with("YAML needs a space after the colon: `key: value`"), "{hint}");
+    assert!(
+        hint.ends_with("YAML needs a space after the colon: `key: value`"),
+        "{hint}"
+    );
 }
 
 #[test]
@@ -742,7 +762,9 @@ fn each_error_kind_has_a_stable_code_hint_and_location_as_data() {
     assert_eq!(missing.code(), "E001");
     let stack = Stack::parse(MINIMAL, &repo().join("s.yaml")).unwrap();
     assert_eq!(stack.webhook_url_from(|_| None).unwrap_err().code(), "E020");
-    let bad = stack.webhook_url_from(|_| Some("ftp://x".into())).unwrap_err();
+    let bad = stack
+        .webhook_url_from(|_| Some("ftp://x".into()))
+        .unwrap_err();
     assert_eq!(bad.code(), "E021");
 }
 
@@ -753,7 +775,11 @@ fn period_times_evaluation_periods_stays_within_cloudwatch_limits() {
     // AWS: at most one day in total for periods under an hour, else 7 days.
     assert!(with("    period_s: 60\n    evaluation_periods: 1440\n").is_ok());
     let err = with("    period_s: 60\n    evaluation_periods: 1441\n").unwrap_err();
-    assert!(err.to_string().contains("alarms[0].evaluation_periods: 1441 periods of 60 s are 86460 seconds"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("alarms[0].evaluation_periods: 1441 periods of 60 s are 86460 seconds"),
+        "{err}"
+    );
     assert!(with("    period_s: 3600\n    evaluation_periods: 168\n").is_ok());
     assert!(with("    period_s: 3600\n    evaluation_periods: 169\n").is_err());
 }
@@ -766,5 +792,8 @@ fn a_repeated_field_is_a_problem_of_its_own() {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert_eq!(problems[0].path, "name");
     assert_eq!((problems[0].line, problems[0].column), (Some(6), Some(1)));
-    assert_eq!(problems[0].message, "appears a second time (first on line 1)");
+    assert_eq!(
+        problems[0].message,
+        "appears a second time (first on line 1)"
+    );
 }

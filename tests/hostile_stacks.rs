@@ -17,57 +17,229 @@ use support::Account;
 /// problem of the whole file; a path ending in `*` is a prefix.
 const CASES: &[(&str, &str, &str)] = &[
     // A webhook anywhere in the file (issue 11.3).
-    ("webhook-in-name.yaml", "name", "looks like a Slack webhook URL"),
-    ("webhook-in-region.yaml", "region", "looks like a Slack webhook URL"),
-    ("webhook-in-handler-path.yaml", "handler.path", "looks like a Slack webhook URL"),
-    ("webhook-in-architecture.yaml", "handler.architecture", "looks like a Slack webhook URL"),
-    ("webhook-in-route.yaml", "route", "looks like a Slack webhook URL"),
-    ("webhook-in-alarm-name.yaml", "alarms[0].name", "looks like a Slack webhook URL"),
-    ("webhook-in-instance-id.yaml", "alarms[0].instance_id", "looks like a Slack webhook URL"),
-    ("webhook-in-statistic.yaml", "alarms[0].statistic", "looks like a Slack webhook URL"),
-    ("webhook-in-comparison.yaml", "alarms[0].comparison", "looks like a Slack webhook URL"),
-    ("webhook-in-metric.yaml", "alarms[0].metric", "looks like a Slack webhook URL"),
-    ("webhook-in-namespace.yaml", "alarms[0].namespace", "looks like a Slack webhook URL"),
-    ("webhook-in-channel.yaml", "slack.channel", "looks like a Slack webhook URL"),
-    ("webhook-in-tag-value.yaml", "tags.slack", "looks like a Slack webhook URL"),
-    ("webhook-in-tag-key.yaml", "tags[\"<URL, not shown>\"]", "looks like a Slack webhook URL"),
-    ("webhook-proxy-in-env.yaml", "slack.webhook_url_env", "looks like a URL"),
-    ("webhook-without-scheme-in-tag.yaml", "tags.hook", "looks like a Slack webhook URL"),
-    ("webhook-in-block-scalar.yaml", "tags.note", "looks like a Slack webhook URL"),
-    ("webhook-as-alarm-item.yaml", "alarms[0]", "wrong type: found a string"),
-    ("webhook-as-whole-file.yaml", "", "found a string, expected a mapping of stack fields"),
+    (
+        "webhook-in-name.yaml",
+        "name",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-region.yaml",
+        "region",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-handler-path.yaml",
+        "handler.path",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-architecture.yaml",
+        "handler.architecture",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-route.yaml",
+        "route",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-alarm-name.yaml",
+        "alarms[0].name",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-instance-id.yaml",
+        "alarms[0].instance_id",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-statistic.yaml",
+        "alarms[0].statistic",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-comparison.yaml",
+        "alarms[0].comparison",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-metric.yaml",
+        "alarms[0].metric",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-namespace.yaml",
+        "alarms[0].namespace",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-channel.yaml",
+        "slack.channel",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-tag-value.yaml",
+        "tags.slack",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-tag-key.yaml",
+        "tags[\"<URL, not shown>\"]",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-proxy-in-env.yaml",
+        "slack.webhook_url_env",
+        "looks like a URL",
+    ),
+    (
+        "webhook-without-scheme-in-tag.yaml",
+        "tags.hook",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-in-block-scalar.yaml",
+        "tags.note",
+        "looks like a Slack webhook URL",
+    ),
+    (
+        "webhook-as-alarm-item.yaml",
+        "alarms[0]",
+        "wrong type: found a string",
+    ),
+    (
+        "webhook-as-whole-file.yaml",
+        "",
+        "found a string, expected a mapping of stack fields",
+    ),
     ("webhook-in-syntax-error.yaml", "", "indentation"),
     // Control characters (issue 11.2).
-    ("esc-in-tag-value.yaml", "tags.team", "control character (U+001B)"),
-    ("osc-in-metric.yaml", "alarms[0].metric", "control character (U+001B)"),
-    ("bel-in-namespace.yaml", "alarms[0].namespace", "control character (U+0007)"),
-    ("newline-in-channel.yaml", "slack.channel", "control character (U+000A)"),
+    (
+        "esc-in-tag-value.yaml",
+        "tags.team",
+        "control character (U+001B)",
+    ),
+    (
+        "osc-in-metric.yaml",
+        "alarms[0].metric",
+        "control character (U+001B)",
+    ),
+    (
+        "bel-in-namespace.yaml",
+        "alarms[0].namespace",
+        "control character (U+0007)",
+    ),
+    (
+        "newline-in-channel.yaml",
+        "slack.channel",
+        "control character (U+000A)",
+    ),
     ("cr-in-name.yaml", "name", "control character (U+000D)"),
-    ("tab-in-alarm-name.yaml", "alarms[0].name", "control character (U+0009)"),
+    (
+        "tab-in-alarm-name.yaml",
+        "alarms[0].name",
+        "control character (U+0009)",
+    ),
     ("del-in-region.yaml", "region", "control character (U+007F)"),
-    ("c1-csi-in-statistic.yaml", "alarms[0].statistic", "control character (U+009B)"),
-    ("nul-in-tag-key.yaml", "tags[\"te\\0am\"]", "control character (U+0000)"),
-    ("esc-in-comparison.yaml", "alarms[0].comparison", "control character (U+001B)"),
-    ("esc-in-handler-path.yaml", "handler.path", "control character (U+001B)"),
-    ("esc-in-architecture.yaml", "handler.architecture", "control character (U+001B)"),
+    (
+        "c1-csi-in-statistic.yaml",
+        "alarms[0].statistic",
+        "control character (U+009B)",
+    ),
+    (
+        "nul-in-tag-key.yaml",
+        "tags[\"te\\0am\"]",
+        "control character (U+0000)",
+    ),
+    (
+        "esc-in-comparison.yaml",
+        "alarms[0].comparison",
+        "control character (U+001B)",
+    ),
+    (
+        "esc-in-handler-path.yaml",
+        "handler.path",
+        "control character (U+001B)",
+    ),
+    (
+        "esc-in-architecture.yaml",
+        "handler.architecture",
+        "control character (U+001B)",
+    ),
     ("esc-in-route.yaml", "route", "control character (U+001B)"),
-    ("esc-in-instance-id.yaml", "alarms[0].instance_id", "control character (U+001B)"),
-    ("raw-esc-in-tag-value.yaml", "tags.team", "control character (U+001B)"),
-    ("esc-in-unknown-key.yaml", "[\"desc\\u{1b}[31m\"]", "unknown field"),
+    (
+        "esc-in-instance-id.yaml",
+        "alarms[0].instance_id",
+        "control character (U+001B)",
+    ),
+    (
+        "raw-esc-in-tag-value.yaml",
+        "tags.team",
+        "control character (U+001B)",
+    ),
+    (
+        "esc-in-unknown-key.yaml",
+        "[\"desc\\u{1b}[31m\"]",
+        "unknown field",
+    ),
     // Tags as AWS validates them (issue 10.6).
-    ("tag-value-parentheses.yaml", "tags.owner", "characters AWS does not allow in tags"),
-    ("tag-value-comma.yaml", "tags.teams", "characters AWS does not allow in tags"),
-    ("tag-key-hash.yaml", "tags[\"#team\"]", "characters AWS does not allow in tags"),
-    ("tag-key-aws-prefix.yaml", "tags[\"AWS:owner\"]", "reserved by AWS"),
-    ("tag-key-owner.yaml", "tags[\"Relayctl:Stack\"]", "reserved for relayctl's ownership tag"),
-    ("tag-key-too-long.yaml", "tags.kkkkkkkk*", "the key is 129 characters"),
-    ("tag-value-too-long.yaml", "tags.k", "the value is 257 characters"),
+    (
+        "tag-value-parentheses.yaml",
+        "tags.owner",
+        "characters AWS does not allow in tags",
+    ),
+    (
+        "tag-value-comma.yaml",
+        "tags.teams",
+        "characters AWS does not allow in tags",
+    ),
+    (
+        "tag-key-hash.yaml",
+        "tags[\"#team\"]",
+        "characters AWS does not allow in tags",
+    ),
+    (
+        "tag-key-aws-prefix.yaml",
+        "tags[\"AWS:owner\"]",
+        "reserved by AWS",
+    ),
+    (
+        "tag-key-owner.yaml",
+        "tags[\"Relayctl:Stack\"]",
+        "reserved for relayctl's ownership tag",
+    ),
+    (
+        "tag-key-too-long.yaml",
+        "tags.kkkkkkkk*",
+        "the key is 129 characters",
+    ),
+    (
+        "tag-value-too-long.yaml",
+        "tags.k",
+        "the value is 257 characters",
+    ),
     ("too-many-tags.yaml", "tags", "49 tags; at most 48"),
     // Numbers in the user's terms (issue 11.8).
-    ("threshold-1e309.yaml", "alarms[0].threshold", "1e309 is not a finite number"),
-    ("threshold-inf.yaml", "alarms[0].threshold", "-.inf is not a finite number"),
-    ("period-huge.yaml", "alarms[0].period_s", "99999999999999999999999999 is too large"),
-    ("period-too-long.yaml", "alarms[0].period_s", "604860 is not a valid period"),
+    (
+        "threshold-1e309.yaml",
+        "alarms[0].threshold",
+        "1e309 is not a finite number",
+    ),
+    (
+        "threshold-inf.yaml",
+        "alarms[0].threshold",
+        "-.inf is not a finite number",
+    ),
+    (
+        "period-huge.yaml",
+        "alarms[0].period_s",
+        "99999999999999999999999999 is too large",
+    ),
+    (
+        "period-too-long.yaml",
+        "alarms[0].period_s",
+        "604860 is not a valid period",
+    ),
     // The file itself (issues 11.6, 15.5).
     ("empty.yaml", "", "the file is empty"),
     ("only-comments.yaml", "", "the file is empty"),
@@ -75,15 +247,27 @@ const CASES: &[(&str, &str, &str)] = &[
     ("deep-nesting.yaml", "", "nested deeper than any stack file"),
     ("two-documents.yaml", "", "a second YAML document"),
     ("tab-indent.yaml", "", "a tab is used for indentation"),
-    ("no-space-after-colon.yaml", "", "`name:` has no space after the colon"),
+    (
+        "no-space-after-colon.yaml",
+        "",
+        "`name:` has no space after the colon",
+    ),
     ("bad-indentation.yaml", "", "indentation"),
     ("unclosed-quote.yaml", "", "a quoted value is not closed"),
     ("unclosed-flow.yaml", "", "is not closed"),
     ("not-utf8.yaml", "", "not UTF-8"),
     ("utf16.yaml", "", "not UTF-8"),
-    ("duplicate-field.yaml", "name", "appears a second time (first on line 2)"),
+    (
+        "duplicate-field.yaml",
+        "name",
+        "appears a second time (first on line 2)",
+    ),
     ("unknown-anchor.yaml", "", "refers to no anchor"),
-    ("list-as-root.yaml", "", "expected a mapping of stack fields"),
+    (
+        "list-as-root.yaml",
+        "",
+        "expected a mapping of stack fields",
+    ),
 ];
 
 fn hostile_dir() -> PathBuf {
@@ -105,7 +289,10 @@ fn assert_safe(what: &str, shown: &str) {
     }
     let lower = shown.to_ascii_lowercase();
     for secret in ["hooks.slack.com", "xsecret", "/services/t0"] {
-        assert!(!lower.contains(secret), "{what}: {secret} shown in: {shown}");
+        assert!(
+            !lower.contains(secret),
+            "{what}: {secret} shown in: {shown}"
+        );
     }
 }
 
@@ -171,7 +358,10 @@ fn each_hostile_file_through_the_cli_makes_no_aws_call() {
             .unwrap()
             .envs(acct.env())
             .env("AWS_MAX_ATTEMPTS", "1")
-            .env("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/XSECRETENV")
+            .env(
+                "SLACK_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T0/B0/XSECRETENV",
+            )
             .args([cmd, "-f"])
             .arg(hostile_dir().join(file))
             .timeout(Duration::from_secs(30))
@@ -180,7 +370,10 @@ fn each_hostile_file_through_the_cli_makes_no_aws_call() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{cmd} {file}: {stderr}");
         let path = path.trim_end_matches('*');
-        assert!(stderr.contains(path), "{cmd} {file}: {path} not named in {stderr}");
+        assert!(
+            stderr.contains(path),
+            "{cmd} {file}: {path} not named in {stderr}"
+        );
         assert!(stderr.contains(message), "{cmd} {file}: {stderr}");
         assert_safe(file, &stderr);
         assert_safe(file, &String::from_utf8_lossy(&out.stdout));
@@ -193,7 +386,11 @@ fn alias_bomb_stops_fast() {
     let started = Instant::now();
     let err = Stack::load(&hostile_dir().join("billion-laughs.yaml")).unwrap_err();
     assert!(err.to_string().contains("too many YAML aliases"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// `-f` naming something that is not a regular file, or a huge one: a clear
@@ -203,14 +400,20 @@ fn special_and_huge_files_are_refused_quickly() {
     let acct = Account::new();
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo.yaml");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(made.success());
     let huge = dir.path().join("huge.yaml");
     let mut text = "name: x\ntags:\n  big: ".to_string();
     text.push_str(&"v".repeat(2 << 20));
     std::fs::write(&huge, text).unwrap();
     let cases: [(&Path, &str); 4] = [
-        (Path::new("/dev/zero"), "is a device or socket, not a regular file"),
+        (
+            Path::new("/dev/zero"),
+            "is a device or socket, not a regular file",
+        ),
         (dir.path(), "is a directory, not a regular file"),
         (&fifo, "is a FIFO, not a regular file"),
         (&huge, "is larger than 1048576 bytes"),
@@ -229,7 +432,11 @@ fn special_and_huge_files_are_refused_quickly() {
         assert_eq!(out.status.code(), Some(1), "{}: {stderr}", file.display());
         assert!(stderr.contains(message), "{}: {stderr}", file.display());
         assert!(stderr.contains("hint:"), "{stderr}");
-        assert!(started.elapsed() < Duration::from_secs(10), "{}", file.display());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{}",
+            file.display()
+        );
     }
     // The library says the same, with a code of its own per kind.
     let codes: Vec<&str> = [Path::new("/dev/zero"), dir.path(), &huge]

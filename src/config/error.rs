@@ -92,7 +92,10 @@ pub enum ConfigError {
     /// `handler.path` is needed for a build and is not a crate folder.
     #[error("handler.path: {} {problem}\n  hint: {}", path.display(), handler_source_hint())]
     #[diagnostic(code(relayctl::config::handler_source))]
-    HandlerSource { path: PathBuf, problem: &'static str },
+    HandlerSource {
+        path: PathBuf,
+        problem: &'static str,
+    },
 }
 
 fn too_large_hint() -> &'static str {
@@ -221,7 +224,11 @@ pub struct Excerpt {
 }
 
 impl Problem {
-    pub(crate) fn new(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        code: &'static str,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Problem {
             code,
             path: path.into(),

@@ -136,4 +136,3 @@ impl Comparison {
         Comparison::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
-

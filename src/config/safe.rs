@@ -65,9 +65,13 @@ mod tests {
 
     #[test]
     fn webhooks_by_host_or_by_path() {
-        assert!(looks_like_webhook("https://hooks.slack.com/services/T0/B0/x"));
+        assert!(looks_like_webhook(
+            "https://hooks.slack.com/services/T0/B0/x"
+        ));
         assert!(looks_like_webhook("HOOKS.SLACK.COM/services/T0/B0/x"));
-        assert!(looks_like_webhook("https://relay.example/services/T0ABC/B0/x"));
+        assert!(looks_like_webhook(
+            "https://relay.example/services/T0ABC/B0/x"
+        ));
         assert!(looks_like_webhook("see http://a/services/TX in the wiki"));
         assert!(!looks_like_webhook("https://example.com/docs/services"));
         assert!(!looks_like_webhook("#alerts"));
@@ -78,7 +82,10 @@ mod tests {
         assert_eq!(shown("\u{1b}[31mred\u{7}"), "\"\\u{1b}[31mred\\u{7}\"");
         assert_eq!(shown("https://x.example/a"), "<a URL, not shown>");
         let long = shown(&"a".repeat(100));
-        assert!(long.ends_with("… (100 characters)") && long.len() < 90, "{long}");
+        assert!(
+            long.ends_with("… (100 characters)") && long.len() < 90,
+            "{long}"
+        );
         assert_eq!(escaped_line("\tname: \"x\"\u{1b}"), "\\tname: \"x\"\\u{1b}");
     }
 }

@@ -56,7 +56,11 @@ fn float(text: &str) -> Option<f64> {
     let unsigned = text.trim_start_matches(['-', '+']);
     let negative = text.starts_with('-');
     if matches!(unsigned, ".inf" | ".Inf" | ".INF") {
-        return Some(if negative { f64::NEG_INFINITY } else { f64::INFINITY });
+        return Some(if negative {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
     }
     if matches!(text, ".nan" | ".NaN" | ".NAN") {
         return Some(f64::NAN);

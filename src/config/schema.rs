@@ -160,8 +160,11 @@ pub(crate) enum Entry {
     Bool(Spanned<bool>),
     Section(Section),
     List(Spanned<Vec<Section>>),
-    Map(Spanned<Vec<(String, Spanned<String>)>>),
+    Map(Spanned<Tags>),
 }
+
+/// Text keys to text values, in file order, each with the line of its key.
+pub(crate) type Tags = Vec<(String, Spanned<String>)>;
 
 /// The checked fields of one mapping.
 #[derive(Debug, Default)]
@@ -227,7 +230,7 @@ impl Section {
         }
     }
 
-    pub fn map(&self, name: &str) -> Option<&Spanned<Vec<(String, Spanned<String>)>>> {
+    pub fn map(&self, name: &str) -> Option<&Spanned<Tags>> {
         match self.entries.get(name)? {
             Entry::Map(s) => Some(s),
             _ => None,
@@ -236,7 +239,7 @@ impl Section {
 
     /// Absent from the file, not dropped for a problem already reported.
     pub fn is_missing(&self, name: &str) -> bool {
-        !self.entries.contains_key(name) && !self.dropped_whole && !self.dropped.iter().any(|d| *d == name)
+        !self.entries.contains_key(name) && !self.dropped_whole && !self.dropped.contains(&name)
     }
 
     /// The field's line, or the section's for a field the file leaves out.
@@ -283,7 +286,13 @@ impl Walk {
         None
     }
 
-    fn shape_problem(&mut self, code: &'static str, path: &str, mark: Mark, message: String) -> &mut Problem {
+    fn shape_problem(
+        &mut self,
+        code: &'static str,
+        path: &str,
+        mark: Mark,
+        message: String,
+    ) -> &mut Problem {
         self.problems
             .push(Problem::new(code, path, message).at(mark.line, mark.col));
         self.problems.last_mut().expect("just pushed")
@@ -292,10 +301,17 @@ impl Walk {
     fn wrong_type(&mut self, path: &str, mark: Mark, found: &Node, expected: &str, hint: &str) {
         let message = format!("wrong type: found {}, expected {expected}", describe(found));
         let hint = hint_with_colon_space(found, hint);
-        self.shape_problem(codes::WRONG_TYPE, path, mark, message).hint = Some(hint);
+        self.shape_problem(codes::WRONG_TYPE, path, mark, message)
+            .hint = Some(hint);
     }
 
-    fn section(&mut self, node: &Node, path: &str, line: Option<usize>, fields: &'static [Field]) -> Section {
+    fn section(
+        &mut self,
+        node: &Node,
+        path: &str,
+        line: Option<usize>,
+        fields: &'static [Field],
+    ) -> Section {
         let mut section = Section::new(path, line);
         let Value::Map(entries) = &node.value else {
             return section;
@@ -318,8 +334,13 @@ impl Walk {
                     Some(known) => format!("did you mean `{known}`? {}", expected_fields(fields)),
                     None => expected_fields(fields),
                 };
-                self.shape_problem(codes::UNKNOWN_FIELD, &child, key.mark, "unknown field".into())
-                    .hint = Some(hint);
+                self.shape_problem(
+                    codes::UNKNOWN_FIELD,
+                    &child,
+                    key.mark,
+                    "unknown field".into(),
+                )
+                .hint = Some(hint);
                 continue;
             };
             if let Some(first) = seen.insert(field.name, key.mark.line) {
@@ -341,7 +362,13 @@ impl Walk {
 
     /// One field's value: `Ok(None)` when null (absent), `Err` when dropped
     /// for a problem just recorded.
-    fn value(&mut self, node: &Node, path: &str, key: Mark, field: &Field) -> Result<Option<Entry>, ()> {
+    fn value(
+        &mut self,
+        node: &Node,
+        path: &str,
+        key: Mark,
+        field: &Field,
+    ) -> Result<Option<Entry>, ()> {
         let line = key.line;
         let resolved = match &node.value {
             Value::Scalar { text, plain } => Some((text.as_str(), resolve(text, *plain))),
@@ -353,23 +380,34 @@ impl Walk {
         let entry = match (field.kind, resolved, &node.value) {
             (Kind::Text, Some((text, _)), _) => {
                 self.check_text(path, key, text)?;
-                Entry::Text(Spanned { value: text.to_string(), line })
+                Entry::Text(Spanned {
+                    value: text.to_string(),
+                    line,
+                })
             }
-            (Kind::Whole, Some((_, Resolved::Int(n))), _) => Entry::Whole(Spanned { value: n, line }),
+            (Kind::Whole, Some((_, Resolved::Int(n))), _) => {
+                Entry::Whole(Spanned { value: n, line })
+            }
             (Kind::Whole, Some((text, Resolved::BigInt)), _) => {
                 let message = format!("{} is too large", number_text(text));
-                self.shape_problem(codes::INVALID_VALUE, path, key, message).hint =
-                    Some(field.hint.to_string());
+                self.shape_problem(codes::INVALID_VALUE, path, key, message)
+                    .hint = Some(field.hint.to_string());
                 return Err(());
             }
-            (Kind::Number, Some((_, Resolved::Int(n))), _) => {
-                Entry::Number(Spanned { value: n as f64, line }, n.to_string())
-            }
+            (Kind::Number, Some((_, Resolved::Int(n))), _) => Entry::Number(
+                Spanned {
+                    value: n as f64,
+                    line,
+                },
+                n.to_string(),
+            ),
             (Kind::Number, Some((text, Resolved::BigInt | Resolved::Float(_))), _) => {
                 let value = text.parse().unwrap_or(f64::INFINITY);
                 Entry::Number(Spanned { value, line }, number_text(text))
             }
-            (Kind::Bool, Some((_, Resolved::Bool(b))), _) => Entry::Bool(Spanned { value: b, line }),
+            (Kind::Bool, Some((_, Resolved::Bool(b))), _) => {
+                Entry::Bool(Spanned { value: b, line })
+            }
             (Kind::Section(fields), _, Value::Map(_)) => {
                 Entry::Section(self.section(node, path, Some(line), fields))
             }
@@ -404,7 +442,8 @@ impl Walk {
                 u32::from(c),
                 safe::shown(text)
             );
-            self.shape_problem(codes::CONTROL_CHARACTER, path, mark, message).hint = Some(
+            self.shape_problem(codes::CONTROL_CHARACTER, path, mark, message)
+                .hint = Some(
                 "remove it: AWS refuses control characters (escape sequences, tabs, line breaks) \
                  in names, tags and alarm fields"
                     .to_string(),
@@ -414,18 +453,31 @@ impl Walk {
         Ok(())
     }
 
-    fn list(&mut self, items: &[Node], path: &str, fields: &'static [Field], item_hint: &str) -> Vec<Section> {
+    fn list(
+        &mut self,
+        items: &[Node],
+        path: &str,
+        fields: &'static [Field],
+        item_hint: &str,
+    ) -> Vec<Section> {
         let mut sections = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let item_path = format!("{path}[{i}]");
             let line = Some(item.mark.line);
             // `-` alone is an item with every field missing; `- ~` is not.
-            let bare = matches!(&item.value, Value::Scalar { text, plain: true } if text.is_empty());
+            let bare =
+                matches!(&item.value, Value::Scalar { text, plain: true } if text.is_empty());
             let section = match &item.value {
                 Value::Map(_) => self.section(item, &item_path, line, fields),
                 _ if bare => Section::new(&item_path, line),
                 _ => {
-                    self.wrong_type(&item_path, item.mark, item, "a mapping of fields", item_hint);
+                    self.wrong_type(
+                        &item_path,
+                        item.mark,
+                        item,
+                        "a mapping of fields",
+                        item_hint,
+                    );
                     // Emptied, not removed: later items keep their index.
                     Section {
                         dropped_whole: true,
@@ -439,8 +491,8 @@ impl Walk {
     }
 
     /// Tag keys to text values; a repeated key keeps its last value.
-    fn text_map(&mut self, entries: &[(Node, Node)], path: &str) -> Vec<(String, Spanned<String>)> {
-        let mut out: Vec<(String, Spanned<String>)> = Vec::new();
+    fn text_map(&mut self, entries: &[(Node, Node)], path: &str) -> Tags {
+        let mut out: Tags = Vec::new();
         for (key, value) in entries {
             let Value::Scalar { text: key_text, .. } = &key.value else {
                 self.shape_problem(
@@ -547,9 +599,9 @@ fn describe(node: &Node) -> String {
 /// was expected.
 fn hint_with_colon_space(found: &Node, hint: &str) -> String {
     let missing_space = matches!(&found.value, Value::Scalar { text, plain: true }
-        if text.split_once(':').is_some_and(|(k, v)| {
-            !k.is_empty() && !k.contains(' ') && !v.is_empty() && !v.starts_with(' ') && !v.starts_with('/')
-        }));
+    if text.split_once(':').is_some_and(|(k, v)| {
+        !k.is_empty() && !k.contains(' ') && !v.is_empty() && !v.starts_with(' ') && !v.starts_with('/')
+    }));
     if missing_space {
         format!("{hint}; YAML needs a space after the colon: `key: value`")
     } else {

@@ -202,7 +202,11 @@ mod tests {
         assert_eq!(e.caret, 4);
         let long = format!("{}x: [", "a".repeat(500));
         let e = excerpt(&long, Mark { line: 1, col: 504 }).unwrap();
-        assert!(e.text.starts_with('…') && e.text.chars().count() <= 102, "{}", e.text);
+        assert!(
+            e.text.starts_with('…') && e.text.chars().count() <= 102,
+            "{}",
+            e.text
+        );
         assert_eq!(e.text.chars().nth(e.caret - 1), Some('['));
         assert!(excerpt("a: https://hooks.example/x\n", Mark { line: 1, col: 1 }).is_none());
     }

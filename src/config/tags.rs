@@ -17,9 +17,8 @@ const MAX_TAG_VALUE: usize = 256;
 /// AWS: the tag key and value pattern of IAM, Lambda, SNS, CloudWatch and
 /// CloudWatch Logs (`Tag.Key`, `Tag.Value` in their API models): letters,
 /// separators (spaces), numbers and `_ . : / = + - @`.
-static TAG_CHARACTERS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$").expect("a valid pattern")
-});
+static TAG_CHARACTERS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$").expect("a valid pattern"));
 
 /// The user's tags, each checked; problems go to `problems`.
 pub(crate) fn validate(root: &Section, problems: &mut Vec<Problem>) -> BTreeMap<String, String> {
@@ -31,7 +30,10 @@ pub(crate) fn validate(root: &Section, problems: &mut Vec<Problem>) -> BTreeMap<
             Problem::new(
                 codes::TAG,
                 "tags",
-                format!("{} tags; at most {MAX_USER_TAGS} are allowed", tags.value.len()),
+                format!(
+                    "{} tags; at most {MAX_USER_TAGS} are allowed",
+                    tags.value.len()
+                ),
             )
             .hint(format!(
                 "AWS allows 50 tags per resource and relayctl adds its own {OWNER_TAG_KEY} tag"
@@ -78,12 +80,17 @@ fn key_problem(key: &str) -> Option<(String, String)> {
     if key.eq_ignore_ascii_case(OWNER_TAG_KEY) {
         return Some((
             format!("{OWNER_TAG_KEY} is reserved for relayctl's ownership tag"),
-            format!("relayctl sets {OWNER_TAG_KEY}=<name> on every resource itself; choose another key"),
+            format!(
+                "relayctl sets {OWNER_TAG_KEY}=<name> on every resource itself; choose another key"
+            ),
         ));
     }
     if !TAG_CHARACTERS.is_match(key) {
         return Some((
-            format!("the key {} has characters AWS does not allow in tags", shown(key)),
+            format!(
+                "the key {} has characters AWS does not allow in tags",
+                shown(key)
+            ),
             allowed_characters(),
         ));
     }
@@ -100,7 +107,10 @@ fn value_problem(value: &str) -> Option<(String, String)> {
     }
     if !TAG_CHARACTERS.is_match(value) {
         return Some((
-            format!("the value {} has characters AWS does not allow in tags", shown(value)),
+            format!(
+                "the value {} has characters AWS does not allow in tags",
+                shown(value)
+            ),
             allowed_characters(),
         ));
     }
@@ -119,7 +129,13 @@ mod tests {
 
     #[test]
     fn aws_tag_characters() {
-        for ok in ["platform", "Jane - SRE", "a.b:c/d=e+f-g@h_i", "Zoë 東京 ١٢", ""] {
+        for ok in [
+            "platform",
+            "Jane - SRE",
+            "a.b:c/d=e+f-g@h_i",
+            "Zoë 東京 ١٢",
+            "",
+        ] {
             assert!(value_problem(ok).is_none(), "{ok}");
         }
         for bad in ["Jane (SRE)", "a,b", "x;y", "50%", "tab\there", "\u{1b}[31m"] {

@@ -37,7 +37,10 @@ impl Mark {
 pub(crate) enum Value {
     /// The text as written; `plain` when unquoted (only a plain scalar can be
     /// a number, a boolean or null).
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     /// Entries in file order, repeated keys included (the walk decides).
     Map(Vec<(Node, Node)>),
@@ -68,11 +71,22 @@ impl Node {
 #[derive(Debug)]
 pub(crate) enum TreeError {
     /// The parser's own message (a fixed English phrase, no file content).
-    Syntax { mark: Mark, info: String },
-    TooManyAliases { mark: Mark },
-    TooDeep { mark: Mark },
-    MultipleDocuments { mark: Mark },
-    UnknownAnchor { mark: Mark },
+    Syntax {
+        mark: Mark,
+        info: String,
+    },
+    TooManyAliases {
+        mark: Mark,
+    },
+    TooDeep {
+        mark: Mark,
+    },
+    MultipleDocuments {
+        mark: Mark,
+    },
+    UnknownAnchor {
+        mark: Mark,
+    },
 }
 
 /// The document's root, or `None` for a file with no document (empty, or
@@ -127,7 +141,13 @@ impl MarkedEventReceiver for Builder {
             }
             Event::Scalar(text, style, anchor, _) => {
                 let plain = style == TScalarStyle::Plain;
-                self.add(anchor, Node { value: Value::Scalar { text, plain }, mark });
+                self.add(
+                    anchor,
+                    Node {
+                        value: Value::Scalar { text, plain },
+                        mark,
+                    },
+                );
             }
             Event::SequenceStart(anchor, _) => self.open(Open::Seq(Vec::new(), mark, anchor), mark),
             Event::MappingStart(anchor, _) => self.open(

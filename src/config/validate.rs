@@ -41,7 +41,13 @@ pub(crate) struct Validator {
 }
 
 impl Validator {
-    fn problem(&mut self, section: &Section, field: &str, message: impl Into<String>, hint: impl Into<String>) {
+    fn problem(
+        &mut self,
+        section: &Section,
+        field: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         self.problems.push(
             Problem::new(codes::INVALID_VALUE, section.at(field), message)
                 .hint(hint)
@@ -105,7 +111,12 @@ impl Validator {
         if name.is_empty() {
             self.required(root, "name", hint);
         } else if !is_stack_name(&name) {
-            self.problem(root, "name", format!("{} is not a valid stack name", shown(&name)), hint);
+            self.problem(
+                root,
+                "name",
+                format!("{} is not a valid stack name", shown(&name)),
+                hint,
+            );
         }
         name
     }
@@ -132,7 +143,11 @@ impl Validator {
                         time, e.g. SLACK_WEBHOOK_URL";
         let Some(slack) = root.section("slack") else {
             if root.is_missing("slack") {
-                self.required(root, "slack", "add `slack:` with `webhook_url_env: SLACK_WEBHOOK_URL`");
+                self.required(
+                    root,
+                    "slack",
+                    "add `slack:` with `webhook_url_env: SLACK_WEBHOOK_URL`",
+                );
             }
             return Slack {
                 webhook_url_env: String::new(),
@@ -262,13 +277,21 @@ impl Validator {
             // The ranges used here all fit in i32.
             value as i32
         } else {
-            self.problem(section, field, format!("{value} {unit} is out of range"), hint);
+            self.problem(
+                section,
+                field,
+                format!("{value} {unit} is out of range"),
+                hint,
+            );
             *range.start() as i32
         }
     }
 
     fn alarms(&mut self, root: &Section, stack_name: &str, route: Route) -> Vec<Alarm> {
-        let items = root.list("alarms").map(|l| l.value.as_slice()).unwrap_or(&[]);
+        let items = root
+            .list("alarms")
+            .map(|l| l.value.as_slice())
+            .unwrap_or(&[]);
         if items.is_empty() && (root.list("alarms").is_some() || root.is_missing("alarms")) {
             self.problem(
                 root,
@@ -352,7 +375,12 @@ impl Validator {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
-            self.problem(a, "name", format!("{} is not a valid alarm name", shown(&name)), hint);
+            self.problem(
+                a,
+                "name",
+                format!("{} is not a valid alarm name", shown(&name)),
+                hint,
+            );
             return name;
         }
         if let Some(first) = seen.get(&name) {
@@ -378,7 +406,10 @@ impl Validator {
             self.problem(
                 a,
                 "name",
-                format!("the Lambda permission id would be {} characters", full + "-alarm".len()),
+                format!(
+                    "the Lambda permission id would be {} characters",
+                    full + "-alarm".len()
+                ),
                 format!(
                     "route direct needs `{{name}}-alarm-{{alarm}}` within {MAX_STATEMENT_ID} \
                      characters: shorten the alarm's name"
@@ -406,7 +437,12 @@ impl Validator {
         let period_ok = matches!(period, 10 | 20 | 30)
             || (period > 0 && period % 60 == 0 && period <= MAX_EVALUATION_S);
         if !period_ok {
-            self.problem(a, "period_s", format!("{period} is not a valid period"), PERIOD_HINT);
+            self.problem(
+                a,
+                "period_s",
+                format!("{period} is not a valid period"),
+                PERIOD_HINT,
+            );
         }
         let periods = a
             .whole("evaluation_periods")

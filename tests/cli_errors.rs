@@ -229,3 +229,44 @@ fn no_credentials_is_named_with_a_hint_and_no_aws_call() {
     );
     assert_eq!(acct.calls(), vec![], "nothing reached AWS");
 }
+
+/// Issue 10.10: without the handler's source tree, a stack can still be
+/// inspected, deployed from a zip and removed; only a build needs the source.
+#[test]
+fn no_source_tree_needed_except_to_build() {
+    let acct = Account::new();
+    let dir = tempfile::tempdir().unwrap();
+    let zip = zip_in(dir.path());
+    let yaml = good_yaml().replace(&handler_dir(), "no-such-handler");
+    let runs: [&[&str]; 4] = [
+        &["status"],
+        &["plan", "--zip", &zip],
+        &["up", "--zip", &zip],
+        &["down"],
+    ];
+    for args in runs {
+        let out = run(&acct, dir.path(), &yaml, args, Some(SECRET_URL));
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    assert!(
+        acct.count("lambda", "CreateFunction") == 1,
+        "up --zip deployed"
+    );
+    assert!(
+        acct.count("lambda", "DeleteFunction") == 1,
+        "down removed it"
+    );
+
+    acct.reset_calls();
+    let out = run(&acct, dir.path(), &yaml, &["up"], Some(SECRET_URL));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("handler.path: "), "{err}");
+    assert!(err.contains("no-such-handler does not exist"), "{err}");
+    assert!(err.contains("--zip"), "the hint names the way out: {err}");
+    assert_eq!(
+        acct.calls(),
+        vec![],
+        "a build problem stops before any call"
+    );
+}

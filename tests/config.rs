@@ -143,17 +143,16 @@ fn bad_period_names_path_line_and_hint() {
     assert_eq!(p.path, "alarms[0].period_s");
     assert_eq!(p.line, Some(10));
     assert_eq!(p.message, "45 is not a valid period");
-    assert_eq!(
-        p.hint.as_deref(),
-        Some("use 10, 30 or a multiple of 60 seconds")
-    );
+    let hint = "period_s must be 10, 20, 30 or a multiple of 60 up to 604800 (7 days), \
+                without quotes";
+    assert_eq!(p.hint.as_deref(), Some(hint));
     let file = fixture("bad-period.yaml").display().to_string();
     assert_eq!(
         shown,
         format!(
             "{file} is invalid (1 problem):\n  \
              {file}:10: alarms[0].period_s: 45 is not a valid period\n    \
-             hint: use 10, 30 or a multiple of 60 seconds"
+             hint: {hint}"
         )
     );
 }
@@ -219,11 +218,25 @@ fn missing_required_fields_are_collected_too() {
     let alarms = at(&problems, "alarms");
     assert_eq!(alarms.line, Some(4));
     assert_eq!(alarms.message, "at least one alarm is required");
-    let handler = at(&problems, "handler.path");
-    assert_eq!(handler.line, Some(3));
-    assert!(handler.message.ends_with("no-such-folder does not exist"));
-    assert!(handler.hint.as_deref().unwrap().contains("Cargo.toml"));
-    assert_eq!(problems.len(), 4);
+    // handler.path is checked by a build, not by loading (issue 10.10).
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+}
+
+#[test]
+fn handler_path_is_checked_only_where_a_build_needs_it() {
+    let file = repo().join("s.yaml");
+    let text = format!("{MINIMAL}handler: {{ path: no-such-folder }}\n");
+    let stack = Stack::parse(&text, &file).expect("down, status and up --zip need no source");
+    let err = stack.handler_source().unwrap_err();
+    assert!(matches!(err, ConfigError::HandlerSource { .. }), "{err:?}");
+    let shown = err.to_string();
+    assert!(shown.starts_with("handler.path: "), "{shown}");
+    assert!(shown.contains("no-such-folder does not exist"), "{shown}");
+    assert!(err.hint().unwrap().contains("Cargo.toml"), "{err:?}");
+    assert!(err.hint().unwrap().contains("--zip"), "{err:?}");
+    assert_eq!(err.code(), "E030");
+    let seed = Stack::load(&repo().join("stack.yaml")).unwrap();
+    assert_eq!(seed.handler_source().unwrap(), repo().join("handler"));
 }
 
 #[test]
@@ -350,10 +363,21 @@ fn limits_of_alarms_and_tags() {
 fn periods_and_instance_ids() {
     let file = repo().join("s.yaml");
     let with = |extra: &str| Stack::parse(&format!("{MINIMAL}    {extra}\n"), &file);
-    for ok in ["period_s: 10", "period_s: 30", "period_s: 300"] {
+    for ok in [
+        "period_s: 10",
+        "period_s: 20",
+        "period_s: 30",
+        "period_s: 300",
+        "period_s: 604800",
+    ] {
         assert!(with(ok).is_ok(), "{ok}");
     }
-    for bad in ["period_s: 20", "period_s: 90", "period_s: -60"] {
+    for bad in [
+        "period_s: 25",
+        "period_s: 90",
+        "period_s: -60",
+        "period_s: 604860",
+    ] {
         assert!(with(bad).is_err(), "{bad}");
     }
     let id = |id: &str| Stack::parse(&MINIMAL.replace("i-0123456789abcdef0", id), &file);
@@ -374,9 +398,19 @@ fn direct_route_and_region() {
 fn handler_folder_without_cargo_toml() {
     // tests/fixtures is a folder but not a crate.
     let text = format!("{MINIMAL}handler: {{ path: tests/fixtures }}\n");
-    let err = Stack::parse(&text, &repo().join("s.yaml")).unwrap_err();
-    assert!(err.to_string().contains(":6: handler.path:"), "{err}");
+    let stack = Stack::parse(&text, &repo().join("s.yaml")).unwrap();
+    let err = stack.handler_source().unwrap_err();
+    assert!(err.to_string().starts_with("handler.path:"), "{err}");
     assert!(err.to_string().contains("has no Cargo.toml"), "{err}");
+    let text = format!("{MINIMAL}handler: {{ path: stack.yaml }}\n");
+    let stack = Stack::parse(&text, &repo().join("s.yaml")).unwrap();
+    assert!(
+        stack
+            .handler_source()
+            .unwrap_err()
+            .to_string()
+            .contains("is not a folder")
+    );
 }
 
 #[test]
@@ -417,7 +451,16 @@ fn webhook_url_comes_from_the_named_variable_and_is_never_shown() {
         Err(ConfigError::MissingWebhook { .. })
     ));
 
-    for bad in ["xoxb-SECRET", "ftp://SECRET", "https://SECRET with space"] {
+    // Issue 11.4: what the handler would refuse at init is refused at `up`
+    // (plain http off loopback, a single-label host, no host at all).
+    for bad in [
+        "xoxb-SECRET",
+        "ftp://SECRET",
+        "https://SECRET with space",
+        "http://hooks.slack.com/services/SECRET",
+        "https://SECRET",
+        "https:///services/SECRET",
+    ] {
         let err = stack.webhook_url_from(|_| Some(bad.into())).unwrap_err();
         assert!(matches!(err, ConfigError::BadWebhook { .. }), "{bad}");
         assert!(!err.to_string().contains("SECRET"), "{err}");
@@ -602,7 +645,8 @@ fn a_value_of_the_wrong_shape_is_one_problem_and_never_echoed() {
 #[test]
 fn scalars_keep_their_written_form_next_to_a_shape_problem() {
     // With a wrong type elsewhere, the rest is read from the walked value:
-    // text fields must still hold the text as written, as serde_yaml reads it.
+    // text fields must still hold the text as written (YAML's `0x10` is text
+    // where text belongs).
     let text = format!(
         "{MINIMAL}    notify_ok: maybe\nregion: 0x10\ntags: {{ a: 0x10, b: 1.50, c: ~ }}\n"
     );
@@ -619,9 +663,146 @@ fn scalars_keep_their_written_form_next_to_a_shape_problem() {
     let stack = Stack::parse(&text, &repo().join("s.yaml")).unwrap();
     assert_eq!(stack.tags["a"], "0x10");
     assert_eq!(stack.tags["b"], "1.50");
-    assert_eq!(stack.tags["c"], "~");
+    // A null tag value is empty (AWS refuses `~` in a tag, issue 10.6).
+    assert_eq!(stack.tags["c"], "");
     // A repeated tag key, which `Value` refuses, reads as it always did.
     let text = format!("{MINIMAL}tags: {{ a: x, a: y }}\n");
     let stack = Stack::parse(&text, &repo().join("s.yaml")).unwrap();
     assert_eq!(stack.tags["a"], "y");
+}
+
+#[test]
+fn a_byte_order_mark_before_the_first_key_is_accepted() {
+    // Issue 11.7: it used to read as "more than one document".
+    let seed = std::fs::read_to_string(repo().join("stack.yaml")).unwrap();
+    let file = repo().join("stack.yaml");
+    let with_bom = Stack::parse(&format!("\u{feff}{seed}"), &file).expect("BOM accepted");
+    assert_eq!(with_bom, Stack::load(&file).unwrap());
+    // Lines still count from the first line of the file.
+    let err = Stack::parse(&format!("\u{feff}{MINIMAL}    period_s: 45\n"), &file).unwrap_err();
+    assert_eq!(err.problems()[0].line, Some(6), "{err}");
+}
+
+#[test]
+fn an_empty_file_says_so_and_nothing_else() {
+    for text in ["", "\n\n", "# only a comment\n", "\u{feff}"] {
+        let err = Stack::parse(text, &repo().join("s.yaml")).unwrap_err();
+        let problems = err.problems();
+        assert_eq!(problems.len(), 1, "{text:?}: {problems:#?}");
+        assert_eq!(problems[0].message, "the file is empty");
+        assert_eq!(problems[0].code, "E101");
+        assert!(problems[0].hint.is_some());
+    }
+}
+
+#[test]
+fn syntax_errors_show_the_line_with_a_caret_in_plain_words() {
+    let (problems, shown) = problems_of(&fixture("syntax-error.yaml"));
+    let p = &problems[0];
+    assert_eq!(p.code, "E100");
+    assert_eq!(
+        p.message,
+        "the indentation of this line does not match the lines before it"
+    );
+    let excerpt = p.excerpt.as_ref().expect("the offending line");
+    assert_eq!(excerpt.text, " handler: oops");
+    let column = p.column.unwrap();
+    assert!(
+        shown.contains(&format!(
+            "syntax-error.yaml:4:{column}: {}\n    4 |  handler: oops\n      | {}^\n    hint: ",
+            p.message,
+            " ".repeat(excerpt.caret - 1)
+        )),
+        "{shown}"
+    );
+
+    let file = repo().join("s.yaml");
+    let explain = |text: &str| {
+        let err = Stack::parse(text, &file).unwrap_err();
+        let p = err.problems()[0].clone();
+        (p.line, p.message, p.hint.unwrap_or_default())
+    };
+    let (line, message, hint) = explain("name: x\nslack:\n\twebhook_url_env: A\n");
+    assert_eq!(line, Some(3));
+    assert_eq!(
+        message,
+        "a tab is used for indentation; YAML indents with spaces only"
+    );
+    assert!(hint.contains("spaces"), "{hint}");
+    let (_, message, hint) = explain("name:x\nslack:\n  webhook_url_env: A\n");
+    assert_eq!(message, "`name:` has no space after the colon");
+    assert_eq!(hint, "YAML needs a space after the colon: `key: value`");
+    let (line, message, _) = explain("name: x\nslack:\n  channel: \"#alerts\n");
+    assert_eq!(message, "a quoted value is not closed");
+    assert!(line.is_some());
+    // A section written `slack:webhook_url_env: A` is one string to YAML.
+    let (_, message, hint) = explain("name: x\nslack: webhook_url_env:A\n");
+    assert!(message.contains("wrong type"), "{message}");
+    assert!(
+        hint.ends_with("YAML needs a space after the colon: `key: value`"),
+        "{hint}"
+    );
+}
+
+#[test]
+fn each_error_kind_has_a_stable_code_hint_and_location_as_data() {
+    let (problems, _) = problems_of(&fixture("shape-problems.yaml"));
+    let code_of = |path: &str| at(&problems, path).code;
+    assert_eq!(code_of("slack.chanel"), "E110");
+    assert_eq!(code_of("handler.memory_mb"), "E112");
+    assert_eq!(code_of("name"), "E114");
+    let (problems, _) = problems_of(&fixture("missing-required.yaml"));
+    assert_eq!(at(&problems, "name").code, "E113");
+
+    let err = Stack::load(&fixture("bad-period.yaml")).unwrap_err();
+    assert_eq!(err.code(), "E010");
+    let location = err.location().unwrap();
+    assert_eq!(
+        (location.file, location.line, location.column),
+        (fixture("bad-period.yaml"), Some(10), None)
+    );
+    assert!(err.hint().unwrap().starts_with("period_s must be"));
+    let json = serde_json::to_value(err.problems()).unwrap();
+    assert_eq!(json[0]["code"], "E114");
+    assert_eq!(json[0]["path"], "alarms[0].period_s");
+    assert_eq!(json[0]["line"], 10);
+
+    let missing = Stack::load(&fixture("no-such-file.yaml")).unwrap_err();
+    assert_eq!(missing.code(), "E001");
+    let stack = Stack::parse(MINIMAL, &repo().join("s.yaml")).unwrap();
+    assert_eq!(stack.webhook_url_from(|_| None).unwrap_err().code(), "E020");
+    let bad = stack
+        .webhook_url_from(|_| Some("ftp://x".into()))
+        .unwrap_err();
+    assert_eq!(bad.code(), "E021");
+}
+
+#[test]
+fn period_times_evaluation_periods_stays_within_cloudwatch_limits() {
+    let file = repo().join("s.yaml");
+    let with = |extra: &str| Stack::parse(&format!("{MINIMAL}{extra}"), &file);
+    // AWS: at most one day in total for periods under an hour, else 7 days.
+    assert!(with("    period_s: 60\n    evaluation_periods: 1440\n").is_ok());
+    let err = with("    period_s: 60\n    evaluation_periods: 1441\n").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("alarms[0].evaluation_periods: 1441 periods of 60 s are 86460 seconds"),
+        "{err}"
+    );
+    assert!(with("    period_s: 3600\n    evaluation_periods: 168\n").is_ok());
+    assert!(with("    period_s: 3600\n    evaluation_periods: 169\n").is_err());
+}
+
+#[test]
+fn a_repeated_field_is_a_problem_of_its_own() {
+    let text = format!("{MINIMAL}name: other\n");
+    let err = Stack::parse(&text, &repo().join("s.yaml")).unwrap_err();
+    let problems = err.problems();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0].path, "name");
+    assert_eq!((problems[0].line, problems[0].column), (Some(6), Some(1)));
+    assert_eq!(
+        problems[0].message,
+        "appears a second time (first on line 1)"
+    );
 }

@@ -83,7 +83,7 @@ pub fn load_package(stack: &Stack, args: &PackageArgs) -> Result<Package> {
             }
             package
         }
-        None => package::build_package(stack, &target_dir(&stack.handler.path))?,
+        None => package::build_package(stack, &target_dir(stack.handler_source()?))?,
     };
     eprintln!(
         "handler package: {} bytes, sha256 {}",

@@ -1,0 +1,570 @@
+//! The meaning of each value: ranges, names, AWS's limits. Reads the checked
+//! sections from `schema::Walk`, fills in the defaults, and collects every
+//! problem with the line of its field.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::error::{Problem, codes};
+use super::model::{
+    Alarm, Architecture, Comparison, Handler, LOG_RETENTION_DAYS, Route, STATISTICS, Slack, Stack,
+};
+use super::safe::{looks_like_url, shown};
+use super::schema::{PERIOD_HINT, Section};
+use super::tags;
+
+// Defaults: together they reproduce the seed's chain (DESIGN.md, stack.yaml).
+const DEFAULT_HANDLER_PATH: &str = "handler";
+const DEFAULT_MEMORY_MB: i64 = 128;
+const DEFAULT_TIMEOUT_S: i64 = 10;
+const DEFAULT_LOG_RETENTION_DAYS: i64 = 14;
+const DEFAULT_METRIC: &str = "CPUUtilization";
+const DEFAULT_NAMESPACE: &str = "AWS/EC2";
+const DEFAULT_STATISTIC: &str = "Average";
+const DEFAULT_PERIOD_S: i64 = 60;
+const DEFAULT_EVALUATION_PERIODS: i64 = 1;
+const DEFAULT_THRESHOLD: f64 = 80.0;
+
+// Limits from the AWS APIs the names and values end up in.
+const MAX_STACK_NAME: usize = 40;
+const MAX_ALARM_NAME: usize = 255; // PutMetricAlarm AlarmName
+const MAX_STATEMENT_ID: usize = 100; // Lambda AddPermission StatementId
+const MAX_METRIC_FIELD: usize = 255; // MetricName and Namespace
+/// AWS: Period × EvaluationPeriods is at most 7 days, and 1 day for a
+/// period under an hour (PutMetricAlarm, `Period`).
+const MAX_EVALUATION_S: i64 = 604_800;
+const MAX_SHORT_EVALUATION_S: i64 = 86_400;
+
+#[derive(Default)]
+pub(crate) struct Validator {
+    pub problems: Vec<Problem>,
+}
+
+impl Validator {
+    fn problem(
+        &mut self,
+        section: &Section,
+        field: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        self.problems.push(
+            Problem::new(codes::INVALID_VALUE, section.at(field), message)
+                .hint(hint)
+                .line(section.line_of(field)),
+        );
+    }
+
+    /// "is required", unless the field is there with a value already reported.
+    fn required(&mut self, section: &Section, field: &str, hint: &str) {
+        if section.is_missing(field) || section.text(field).is_some_and(|t| t.value.is_empty()) {
+            self.problems.push(
+                Problem::new(codes::REQUIRED, section.at(field), "is required")
+                    .hint(hint)
+                    .line(section.line_of(field)),
+            );
+        }
+    }
+
+    fn text(section: &Section, field: &str) -> Option<String> {
+        section.text(field).map(|t| t.value.clone())
+    }
+
+    /// Checks every field and returns the stack with defaults filled in. The
+    /// returned value is meaningful only when no problem was recorded.
+    pub fn stack(&mut self, root: &Section, base_dir: PathBuf) -> Stack {
+        let name = self.name(root);
+        let region = Self::text(root, "region");
+        if let Some(r) = &region
+            && !is_region(r)
+        {
+            self.problem(
+                root,
+                "region",
+                format!("{} is not an AWS region code", shown(r)),
+                "use a region code such as eu-west-1, or leave region out to use the AWS \
+                 region chain (AWS_REGION, --region, profile)",
+            );
+        }
+        let slack = self.slack(root);
+        let empty = Section::default();
+        let handler = self.handler(root.section("handler").unwrap_or(&empty), &base_dir);
+        let route = self.route(root);
+        let alarms = self.alarms(root, &name, route);
+        let tags = tags::validate(root, &mut self.problems);
+        Stack {
+            name,
+            region,
+            slack,
+            handler,
+            route,
+            alarms,
+            tags,
+            base_dir,
+        }
+    }
+
+    fn name(&mut self, root: &Section) -> String {
+        let hint = "lowercase letters, digits and '-' (not first or last), at most 40 \
+                    characters, e.g. cpu-relay; it prefixes every AWS name";
+        let name = Self::text(root, "name").unwrap_or_default();
+        if name.is_empty() {
+            self.required(root, "name", hint);
+        } else if !is_stack_name(&name) {
+            self.problem(
+                root,
+                "name",
+                format!("{} is not a valid stack name", shown(&name)),
+                hint,
+            );
+        }
+        name
+    }
+
+    fn route(&mut self, root: &Section) -> Route {
+        match root.text("route").map(|t| t.value.as_str()) {
+            None | Some("sns") => Route::Sns,
+            Some("direct") => Route::Direct,
+            Some(other) => {
+                self.problem(
+                    root,
+                    "route",
+                    format!("{} is not a route", shown(other)),
+                    "use sns (alarm -> SNS topic -> Lambda, the seed's chain) or direct (the \
+                     alarm invokes Lambda itself)",
+                );
+                Route::Sns
+            }
+        }
+    }
+
+    fn slack(&mut self, root: &Section) -> Slack {
+        let env_hint = "the name of the environment variable holding the webhook URL at `up` \
+                        time, e.g. SLACK_WEBHOOK_URL";
+        let Some(slack) = root.section("slack") else {
+            if root.is_missing("slack") {
+                self.required(
+                    root,
+                    "slack",
+                    "add `slack:` with `webhook_url_env: SLACK_WEBHOOK_URL`",
+                );
+            }
+            return Slack {
+                webhook_url_env: String::new(),
+                channel: None,
+            };
+        };
+        let var = Self::text(slack, "webhook_url_env").unwrap_or_default();
+        // The value is never echoed: whatever was pasted here may be a secret.
+        if var.is_empty() {
+            self.required(slack, "webhook_url_env", env_hint);
+        } else if looks_like_url(&var) {
+            self.problem(
+                slack,
+                "webhook_url_env",
+                "looks like a URL",
+                "put the name of an environment variable here (e.g. SLACK_WEBHOOK_URL), not \
+                 the URL: secrets stay out of files",
+            );
+        } else if !is_env_var_name(&var) {
+            self.problem(
+                slack,
+                "webhook_url_env",
+                "is not an environment variable name (value not shown)",
+                format!("use letters, digits and '_', not starting with a digit: {env_hint}"),
+            );
+        }
+        let channel = Self::text(slack, "channel");
+        if channel.as_ref().is_some_and(|c| c.trim().is_empty()) {
+            self.problem(
+                slack,
+                "channel",
+                "is empty",
+                "name a channel such as \"#alerts\", or leave channel out",
+            );
+        }
+        Slack {
+            webhook_url_env: var,
+            channel,
+        }
+    }
+
+    fn handler(&mut self, handler: &Section, base_dir: &Path) -> Handler {
+        let rel = Self::text(handler, "path").unwrap_or_else(|| DEFAULT_HANDLER_PATH.to_string());
+        // Whether it is a crate folder matters only to a build: `handler_source`.
+        if rel.trim().is_empty() {
+            self.problem(
+                handler,
+                "path",
+                "is empty",
+                "handler.path is the handler crate's folder, relative to the stack file's \
+                 folder; leave it out for `handler`",
+            );
+        }
+        let whole = |name: &str, default: i64| handler.whole(name).map_or(default, |w| w.value);
+        let memory_mb = self.int_in(
+            handler,
+            "memory_mb",
+            whole("memory_mb", DEFAULT_MEMORY_MB),
+            128..=10240,
+            "MB",
+            "Lambda allows 128 to 10240 MB",
+        );
+        let timeout_s = self.int_in(
+            handler,
+            "timeout_s",
+            whole("timeout_s", DEFAULT_TIMEOUT_S),
+            1..=900,
+            "seconds",
+            "Lambda allows 1 to 900 seconds",
+        );
+        let architecture = self.architecture(handler);
+        let days = whole("log_retention_days", DEFAULT_LOG_RETENTION_DAYS);
+        let log_retention_days = match i32::try_from(days) {
+            Ok(d) if LOG_RETENTION_DAYS.contains(&d) => d,
+            _ => {
+                let allowed: Vec<String> =
+                    LOG_RETENTION_DAYS.iter().map(|d| d.to_string()).collect();
+                self.problem(
+                    handler,
+                    "log_retention_days",
+                    format!("{days} is not a retention CloudWatch Logs accepts"),
+                    format!("use one of {}", allowed.join(", ")),
+                );
+                DEFAULT_LOG_RETENTION_DAYS as i32
+            }
+        };
+        Handler {
+            path: base_dir.join(&rel),
+            memory_mb,
+            timeout_s,
+            architecture,
+            log_retention_days,
+        }
+    }
+
+    fn architecture(&mut self, handler: &Section) -> Architecture {
+        match handler.text("architecture").map(|t| t.value.as_str()) {
+            None | Some("x86_64") => Architecture::X86_64,
+            Some("arm64") => Architecture::Arm64,
+            Some(other) => {
+                let alias = matches!(other, "aarch64" | "arm" | "amd64" | "x86-64" | "x64");
+                self.problem(
+                    handler,
+                    "architecture",
+                    format!("{} is not a Lambda architecture", shown(other)),
+                    if alias {
+                        "Lambda spells them x86_64 and arm64"
+                    } else {
+                        "use x86_64 or arm64"
+                    },
+                );
+                Architecture::X86_64
+            }
+        }
+    }
+
+    fn int_in(
+        &mut self,
+        section: &Section,
+        field: &str,
+        value: i64,
+        range: std::ops::RangeInclusive<i64>,
+        unit: &str,
+        hint: &str,
+    ) -> i32 {
+        if range.contains(&value) {
+            // The ranges used here all fit in i32.
+            value as i32
+        } else {
+            self.problem(
+                section,
+                field,
+                format!("{value} {unit} is out of range"),
+                hint,
+            );
+            *range.start() as i32
+        }
+    }
+
+    fn alarms(&mut self, root: &Section, stack_name: &str, route: Route) -> Vec<Alarm> {
+        let items = root
+            .list("alarms")
+            .map(|l| l.value.as_slice())
+            .unwrap_or(&[]);
+        if items.is_empty() && (root.list("alarms").is_some() || root.is_missing("alarms")) {
+            self.problem(
+                root,
+                "alarms",
+                "at least one alarm is required",
+                "add an entry such as `- name: high-cpu` with `instance_id: i-0123456789abcdef0`",
+            );
+        }
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, a)| self.alarm(i, a, stack_name, route, &mut seen))
+            .collect()
+    }
+
+    fn alarm(
+        &mut self,
+        i: usize,
+        a: &Section,
+        stack_name: &str,
+        route: Route,
+        seen: &mut HashMap<String, usize>,
+    ) -> Alarm {
+        let name = self.alarm_name(i, a, stack_name, route, seen);
+        let instance_id = Self::text(a, "instance_id").unwrap_or_default();
+        let id_hint = "i- followed by 8 or 17 lowercase hex digits, e.g. i-0123456789abcdef0";
+        if instance_id.is_empty() {
+            self.required(a, "instance_id", id_hint);
+        } else if !is_instance_id(&instance_id) {
+            self.problem(
+                a,
+                "instance_id",
+                format!("{} is not an EC2 instance id", shown(&instance_id)),
+                id_hint,
+            );
+        }
+        let metric = self.metric_field(a, "metric", DEFAULT_METRIC);
+        let namespace = self.metric_field(a, "namespace", DEFAULT_NAMESPACE);
+        let statistic = Self::text(a, "statistic").unwrap_or_else(|| DEFAULT_STATISTIC.to_string());
+        if !STATISTICS.contains(&statistic.as_str()) {
+            self.problem(
+                a,
+                "statistic",
+                format!("{} is not a statistic", shown(&statistic)),
+                format!("use one of {}", STATISTICS.join(", ")),
+            );
+        }
+        let (period_s, evaluation_periods) = self.periods(a);
+        let threshold = self.threshold(a);
+        let comparison = self.comparison(a);
+        Alarm {
+            name,
+            instance_id,
+            metric,
+            namespace,
+            statistic,
+            period_s,
+            evaluation_periods,
+            threshold,
+            comparison,
+            notify_ok: a.bool("notify_ok").unwrap_or(true),
+        }
+    }
+
+    fn alarm_name(
+        &mut self,
+        i: usize,
+        a: &Section,
+        stack_name: &str,
+        route: Route,
+        seen: &mut HashMap<String, usize>,
+    ) -> String {
+        let name = Self::text(a, "name").unwrap_or_default();
+        let hint = "lowercase letters, digits and '-', e.g. high-cpu";
+        if name.is_empty() {
+            self.required(a, "name", hint);
+            return name;
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            self.problem(
+                a,
+                "name",
+                format!("{} is not a valid alarm name", shown(&name)),
+                hint,
+            );
+            return name;
+        }
+        if let Some(first) = seen.get(&name) {
+            self.problem(
+                a,
+                "name",
+                format!("{} is already used by alarms[{first}]", shown(&name)),
+                "alarm names must be unique within a stack",
+            );
+            return name;
+        }
+        seen.insert(name.clone(), i);
+        let full = format!("{stack_name}-{name}").len();
+        if full > MAX_ALARM_NAME {
+            self.problem(
+                a,
+                "name",
+                format!("the CloudWatch alarm name would be {full} characters"),
+                format!("CloudWatch allows {MAX_ALARM_NAME}: shorten name or this alarm's name"),
+            );
+        } else if route == Route::Direct && full + "-alarm".len() > MAX_STATEMENT_ID {
+            // `{stack}-alarm-{alarm}` is the Lambda permission's statement id.
+            self.problem(
+                a,
+                "name",
+                format!(
+                    "the Lambda permission id would be {} characters",
+                    full + "-alarm".len()
+                ),
+                format!(
+                    "route direct needs `{{name}}-alarm-{{alarm}}` within {MAX_STATEMENT_ID} \
+                     characters: shorten the alarm's name"
+                ),
+            );
+        }
+        name
+    }
+
+    fn metric_field(&mut self, a: &Section, field: &str, default: &str) -> String {
+        let value = Self::text(a, field).unwrap_or_else(|| default.to_string());
+        if value.is_empty() || value.chars().count() > MAX_METRIC_FIELD {
+            self.problem(
+                a,
+                field,
+                format!("must be 1 to {MAX_METRIC_FIELD} characters"),
+                format!("the default is {default}"),
+            );
+        }
+        value
+    }
+
+    fn periods(&mut self, a: &Section) -> (i32, i32) {
+        let period = a.whole("period_s").map_or(DEFAULT_PERIOD_S, |w| w.value);
+        let period_ok = matches!(period, 10 | 20 | 30)
+            || (period > 0 && period % 60 == 0 && period <= MAX_EVALUATION_S);
+        if !period_ok {
+            self.problem(
+                a,
+                "period_s",
+                format!("{period} is not a valid period"),
+                PERIOD_HINT,
+            );
+        }
+        let periods = a
+            .whole("evaluation_periods")
+            .map_or(DEFAULT_EVALUATION_PERIODS, |w| w.value);
+        if !(1..=MAX_EVALUATION_S).contains(&periods) {
+            self.problem(
+                a,
+                "evaluation_periods",
+                format!("{periods} is out of range"),
+                "the number of periods in a row that must breach the threshold: 1 or more",
+            );
+        } else if period_ok {
+            let limit = if period < 3600 {
+                MAX_SHORT_EVALUATION_S
+            } else {
+                MAX_EVALUATION_S
+            };
+            let total = period * periods;
+            if total > limit {
+                self.problem(
+                    a,
+                    "evaluation_periods",
+                    format!("{periods} periods of {period} s are {total} seconds"),
+                    format!(
+                        "CloudWatch evaluates at most {limit} seconds ({} days) for this period",
+                        limit / 86_400
+                    ),
+                );
+            }
+        }
+        (
+            i32::try_from(period).unwrap_or(0),
+            i32::try_from(periods).unwrap_or(0),
+        )
+    }
+
+    fn threshold(&mut self, a: &Section) -> f64 {
+        let Some((threshold, written)) = a.number("threshold") else {
+            return DEFAULT_THRESHOLD;
+        };
+        if !threshold.value.is_finite() {
+            self.problem(
+                a,
+                "threshold",
+                format!("{written} is not a finite number"),
+                "threshold must be a finite number, such as 80",
+            );
+        }
+        threshold.value
+    }
+
+    fn comparison(&mut self, a: &Section) -> Comparison {
+        let Some(s) = a.text("comparison").map(|t| t.value.as_str()) else {
+            return Comparison::GreaterThanThreshold;
+        };
+        Comparison::from_name(s).unwrap_or_else(|| {
+            let allowed: Vec<&str> = Comparison::ALL.iter().map(|c| c.as_str()).collect();
+            self.problem(
+                a,
+                "comparison",
+                format!("{} is not a comparison", shown(s)),
+                format!("use one of {}", allowed.join(", ")),
+            );
+            Comparison::GreaterThanThreshold
+        })
+    }
+}
+
+/// `[a-z0-9-]{1,40}`, no '-' at either end (AWS names are built as `{name}-…`,
+/// and a leading or doubled dash reads as a mistake in the console).
+fn is_stack_name(s: &str) -> bool {
+    (1..=MAX_STACK_NAME).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// Region codes such as eu-west-1, us-gov-west-1, ap-southeast-4.
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let Some((last, rest)) = parts.split_last() else {
+        return false;
+    };
+    rest.len() >= 2
+        && (2..=4).contains(&rest[0].len())
+        && rest
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && (1..=2).contains(&last.len())
+        && last.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`: what a POSIX shell can export.
+fn is_env_var_name(s: &str) -> bool {
+    let mut bytes = s.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// `i-` and 8 (older) or 17 (current) lowercase hex digits.
+fn is_instance_id(s: &str) -> bool {
+    s.strip_prefix("i-").is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17)
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_predicates() {
+        assert!(is_region("eu-west-1") && is_region("us-gov-west-1"));
+        assert!(!is_region("eu-west") && !is_region("EU-WEST-1") && !is_region("west-1"));
+        assert!(is_env_var_name("SLACK_WEBHOOK_URL") && is_env_var_name("_x1"));
+        assert!(!is_env_var_name("1X") && !is_env_var_name("A-B") && !is_env_var_name(""));
+        assert!(is_instance_id("i-0123456789abcdef0") && is_instance_id("i-0123abcd"));
+        assert!(!is_instance_id("i-0123456789ABCDEF0") && !is_instance_id("i-012345678"));
+        assert!(is_stack_name("cpu-relay") && !is_stack_name("-x") && !is_stack_name("x-"));
+    }
+}

@@ -325,14 +325,15 @@ impl Walk {
                     key.mark,
                     "has a key that is not a field name".to_string(),
                 )
-                .hint = Some(expected_fields(fields));
+                .hint = Some(expected_fields(fields.iter().map(|f| f.name)));
                 continue;
             };
             let child = key_path(path, name);
             let Some(field) = fields.iter().find(|f| f.name == name) else {
-                let hint = match closest(name, fields) {
-                    Some(known) => format!("did you mean `{known}`? {}", expected_fields(fields)),
-                    None => expected_fields(fields),
+                let names = || fields.iter().map(|f| f.name);
+                let hint = match closest(name, names()) {
+                    Some(known) => format!("did you mean `{known}`? {}", expected_fields(names())),
+                    None => expected_fields(names()),
                 };
                 self.shape_problem(
                     codes::UNKNOWN_FIELD,

@@ -1,18 +1,16 @@
 //! "Did you mean": the known field nearest to a misspelt one.
 
-use super::schema::Field;
-
 /// serde's wording, which the unknown-field hint always had.
-pub(crate) fn expected_fields(fields: &[Field]) -> String {
-    let names: Vec<String> = fields.iter().map(|f| format!("`{}`", f.name)).collect();
+pub(crate) fn expected_fields<'a>(known: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<String> = known.into_iter().map(|name| format!("`{name}`")).collect();
     format!("expected one of {}", names.join(", "))
 }
 
 /// The known field within edit distance 2 of `name`, nearest first.
-pub(crate) fn closest(name: &str, fields: &[Field]) -> Option<&'static str> {
-    fields
-        .iter()
-        .map(|f| (edit_distance(name, f.name), f.name))
+pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|known| (edit_distance(name, known), known))
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, known)| known)
@@ -41,7 +39,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::schema::{ALARM_FIELDS, SLACK_FIELDS, STACK_FIELDS};
 
     #[test]
     fn edit_distance_and_suggestions() {
@@ -49,8 +46,10 @@ mod tests {
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("memroy_mb", "memory_mb"), 2);
-        assert_eq!(closest("treshold", ALARM_FIELDS), Some("threshold"));
-        assert_eq!(closest("tag", STACK_FIELDS), Some("tags"));
-        assert_eq!(closest("webhook", SLACK_FIELDS), None);
+        let alarm = ["name", "metric", "threshold", "period_s"];
+        assert_eq!(closest("treshold", alarm), Some("threshold"));
+        assert_eq!(closest("tag", ["name", "region", "tags"]), Some("tags"));
+        assert_eq!(closest("webhook", ["webhook_url_env", "channel"]), None);
+        assert_eq!(expected_fields(["a", "b"]), "expected one of `a`, `b`");
     }
 }

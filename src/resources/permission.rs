@@ -75,10 +75,11 @@ fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
 
 /// This stack's statements; none unless the function is ours: a foreign
 /// function's policy is someone else's, however its statements are named.
+/// None either when the function is to be replaced: its policy goes with it.
 fn live(state: &LiveState) -> &[Statement] {
-    match function::live(state) {
+    match function::live(state).map(function::Live::unhealthy) {
+        Some(Some(function::Unhealthy::CreateFailed(_))) | None => &[],
         Some(_) => state.get::<Vec<Statement>>(KIND).map_or(&[], Vec::as_slice),
-        None => &[],
     }
 }
 

@@ -15,10 +15,10 @@ import time
 import traceback
 import urllib.parse
 
-from . import awserrors, quirks
+from . import awserrors, lambda_states, quirks
 from .calllog import CallLog
 from .cbor_bridge import CborBridge, call_wsgi
-from .faults import Faults, FaultSpecError
+from .faults import STATE_KINDS, Faults, FaultSpecError
 from .identify import identify, read_body
 
 
@@ -59,7 +59,7 @@ class FakeAws:
 
         if fault == "drop":
             return self._drop(environ)
-        if fault:
+        if fault and fault not in STATE_KINDS:
             err = {
                 "throttle": awserrors.throttle,
                 "error500": awserrors.internal,
@@ -80,6 +80,13 @@ class FakeAws:
             status, headers, out = call_wsgi(self.moto, environ)
         except Exception as exc:  # noqa: BLE001 - moto raises for unimplemented operations
             return self._broken(start_response, req, exc)
+        if req.service == "lambda":
+            lambda_states.after_write(req, environ, body, fault, status)
+            rewritten = out if not status.startswith("2") else lambda_states.rewrite_read(req, environ, fault, out)
+            if rewritten is not out:
+                out = rewritten
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+                headers.append(("Content-Length", str(len(out))))
         return _send(start_response, status, headers, out)
 
     def _broken(self, start_response, req, exc):

@@ -6,21 +6,31 @@
      "rules": [{"kind": "throttle", "service": "sns", "operation": "CreateTopic", "nth": 2},
                {"kind": "error500", "fraction": 0.3, "seed": 7},
                {"kind": "drop", "nth": 1},
-               {"kind": "iam_propagation", "count": 3}]}
+               {"kind": "iam_propagation", "count": 3},
+               {"kind": "function_failed", "operation": "CreateFunction", "nth": 1},
+               {"kind": "tags_error"}]}
 
 Each rule counts the calls it matches (service/operation filters); `nth`
 fires on the Nth match only, `count` on the first K, `fraction` with a seeded
 RNG; with none of them it fires on every match. Rules are checked in order and
 the first that fires wins, but every matching rule advances its own counter so
 a rule's behaviour does not depend on the rules before it.
+
+`function_failed` (Lambda CreateFunction / Update*: the write succeeds, the
+function then reports State or LastUpdateStatus Failed) and `tags_error`
+(GetFunction answers TagsError instead of Tags) are in lambda_states.py.
 """
 
 import random
 import threading
 
-KINDS = ("throttle", "error500", "drop", "iam_propagation")
+KINDS = ("throttle", "error500", "drop", "iam_propagation", "function_failed", "tags_error")
+# Kinds that let the call through and change what it leaves behind or answers
+# (lambda_states.py) instead of failing it.
+STATE_KINDS = ("function_failed", "tags_error")
 # Lambda only answers "role cannot be assumed" on the calls that pass a role.
 IAM_PROPAGATION_OPS = ("CreateFunction", "UpdateFunctionConfiguration")
+FAILABLE_OPS = ("CreateFunction", "UpdateFunctionConfiguration", "UpdateFunctionCode")
 
 
 class FaultSpecError(ValueError):
@@ -49,6 +59,10 @@ class Rule:
 
     def matches(self, req):
         if self.kind == "iam_propagation" and (req.service != "lambda" or req.operation not in IAM_PROPAGATION_OPS):
+            return False
+        if self.kind == "function_failed" and (req.service != "lambda" or req.operation not in FAILABLE_OPS):
+            return False
+        if self.kind == "tags_error" and (req.service != "lambda" or req.operation != "GetFunction"):
             return False
         if self.service and self.service != req.service:
             return False

@@ -10,6 +10,7 @@ import re
 import sys
 import urllib.parse
 
+from . import lambda_states
 from .awserrors import AwsError
 
 LAMBDA_POLICY_PATH = re.compile(r"^/[^/]+/functions/(?P<name>[^/]+)/policy/?$")
@@ -41,7 +42,7 @@ def _add_permission(req, environ, body):
         return AwsError(409, "ResourceConflictException",
                         f"The statement id ({sid}) provided already exists. "
                         "Please provide a new statement id, or remove the existing statement.")
-    return None
+    return lambda_states.check_policy_size(req, environ, body)
 
 
 def _create_topic(req, environ, body):

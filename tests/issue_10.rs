@@ -1,0 +1,260 @@
+//! Issue 10: places where the fake said yes and AWS would say no. Each test
+//! drives the built `relayctl` against the stricter fake (tests/fake-aws,
+//! `lambda_states.py` for the Lambda behaviours moto lacks) and asserts what
+//! exists afterwards and which calls were made.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use support::Account;
+
+const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/secret-token";
+const INSTANCE: &str = "i-0123456789abcdef0";
+
+/// A stack folder: stack.yaml plus a handler zip.
+struct Stack {
+    dir: tempfile::TempDir,
+    name: String,
+}
+
+impl Stack {
+    fn new(name: &str) -> Stack {
+        Stack::with(name, "", 1)
+    }
+
+    /// `extra`: more top-level YAML (e.g. `route: direct`); `alarms`: how many.
+    fn with(name: &str, extra: &str, alarms: usize) -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        let stack = Stack {
+            dir,
+            name: name.to_string(),
+        };
+        stack.write(128, extra, alarms);
+        let zip = relayctl::package::zip_bootstrap(b"handler A").unwrap();
+        std::fs::write(stack.dir.path().join("a.zip"), zip).unwrap();
+        stack
+    }
+
+    fn write(&self, memory: u32, extra: &str, alarms: usize) {
+        let handler = Path::new(env!("CARGO_MANIFEST_DIR")).join("handler");
+        let mut yaml = format!(
+            "name: {}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\n  memory_mb: {memory}\n{extra}\nalarms:\n",
+            self.name,
+            handler.display()
+        );
+        for i in 0..alarms {
+            let name = if i == 0 {
+                "high-cpu".to_string()
+            } else {
+                format!("cpu-{i}")
+            };
+            yaml.push_str(&format!("  - name: {name}\n    instance_id: {INSTANCE}\n"));
+        }
+        std::fs::write(self.file(), yaml).unwrap();
+    }
+
+    fn file(&self) -> PathBuf {
+        self.dir.path().join("stack.yaml")
+    }
+
+    fn zip(&self) -> String {
+        self.dir.path().join("a.zip").display().to_string()
+    }
+}
+
+fn relayctl(acct: &Account, stack: &Stack, args: &[&str]) -> Output {
+    let mut cmd = Command::cargo_bin("relayctl").unwrap();
+    cmd.envs(acct.env())
+        .env("SLACK_WEBHOOK_URL", WEBHOOK)
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("RELAYCTL_PROPAGATION_TIMEOUT_S", "30")
+        .arg("-f")
+        .arg(stack.file())
+        .args(args);
+    cmd.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "relayctl failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+#[track_caller]
+fn exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+fn up(acct: &Account, stack: &Stack) -> Output {
+    relayctl(acct, stack, &["up", "--zip", &stack.zip()])
+}
+
+fn plan(acct: &Account, stack: &Stack) -> Output {
+    relayctl(
+        acct,
+        stack,
+        &["plan", "--detailed-exitcode", "--zip", &stack.zip()],
+    )
+}
+
+fn status(acct: &Account, stack: &Stack) -> Output {
+    relayctl(acct, stack, &["status", "--detailed-exitcode"])
+}
+
+fn writes(acct: &Account) -> Vec<String> {
+    acct.writes()
+        .into_iter()
+        .map(|c| format!("{}:{}", c.service, c.operation))
+        .collect()
+}
+
+fn lambda(acct: &Account) -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::new(&acct.sdk_config())
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Runtime::new().unwrap().block_on(f)
+}
+
+const CREATE_REASON: &str = "The function could not be created: injected failure";
+const UPDATE_REASON: &str = "The update could not be applied: injected failure";
+
+#[test]
+fn issue_10_1_a_failed_create_is_unhealthy_and_up_recreates_it() {
+    let acct = Account::new();
+    let stack = Stack::new("failed");
+    acct.inject(serde_json::json!({"rules": [
+        {"kind": "function_failed", "operation": "CreateFunction", "nth": 1}]}));
+    let out = up(&acct, &stack);
+    exit(&out, 1);
+    assert!(
+        text(&out.stderr).contains("state Failed") && text(&out.stderr).contains(CREATE_REASON),
+        "AWS's reason quoted: {}",
+        text(&out.stderr)
+    );
+
+    // Unhealthy in status and plan, with AWS's reason; both exit 2.
+    let out = status(&acct, &stack);
+    exit(&out, 2);
+    let shown = text(&out.stdout);
+    assert!(shown.contains(CREATE_REASON), "{shown}");
+    assert!(!shown.contains("in sync with the file"), "{shown}");
+    let out = plan(&acct, &stack);
+    exit(&out, 2);
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("-/+ lambda function failed-relay (replace)")
+            && shown.contains("state")
+            && shown.contains("Failed -> Active")
+            && shown.contains(CREATE_REASON),
+        "{shown}"
+    );
+
+    // up repairs it: delete, create again, then the rest of the chain.
+    acct.reset_calls();
+    ok(up(&acct, &stack));
+    let done = writes(&acct);
+    let delete = done.iter().position(|w| w == "lambda:DeleteFunction");
+    let create = done.iter().position(|w| w == "lambda:CreateFunction");
+    assert!(
+        matches!((delete, create), (Some(d), Some(c)) if d < c),
+        "{done:?}"
+    );
+    let conf = block_on(
+        lambda(&acct)
+            .get_function_configuration()
+            .function_name("failed-relay")
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(conf.state().map(|s| s.as_str()), Some("Active"));
+    let policy = block_on(
+        lambda(&acct)
+            .get_policy()
+            .function_name("failed-relay")
+            .send(),
+    )
+    .unwrap();
+    assert!(policy.policy().unwrap().contains("failed-sns"));
+    exit(&status(&acct, &stack), 0);
+    exit(&plan(&acct, &stack), 0);
+}
+
+#[test]
+fn issue_10_1_a_failed_update_is_unhealthy_and_up_applies_it_again() {
+    let acct = Account::new();
+    let stack = Stack::new("upfail");
+    ok(up(&acct, &stack));
+    acct.inject(serde_json::json!({"rules": [
+        {"kind": "function_failed", "operation": "UpdateFunctionConfiguration", "nth": 1}]}));
+    stack.write(256, "", 1);
+    let out = up(&acct, &stack);
+    exit(&out, 1);
+    assert!(
+        text(&out.stderr).contains(UPDATE_REASON),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = status(&acct, &stack);
+    exit(&out, 2);
+    assert!(
+        text(&out.stdout).contains(UPDATE_REASON),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = plan(&acct, &stack);
+    exit(&out, 2);
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("~ lambda function upfail-relay (update)")
+            && shown.contains("Failed -> Successful"),
+        "{shown}"
+    );
+
+    // Lambda accepts a new update after a failed one: no delete, no wait error.
+    acct.reset_calls();
+    ok(up(&acct, &stack));
+    assert_eq!(
+        writes(&acct),
+        vec![
+            "lambda:UpdateFunctionConfiguration".to_string(),
+            "lambda:UpdateFunctionCode".to_string()
+        ]
+    );
+    let conf = block_on(
+        lambda(&acct)
+            .get_function_configuration()
+            .function_name("upfail-relay")
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(
+        conf.last_update_status().map(|s| s.as_str()),
+        Some("Successful")
+    );
+    assert_eq!(conf.memory_size(), Some(256));
+    exit(&status(&acct, &stack), 0);
+    acct.reset_calls();
+    exit(&plan(&acct, &stack), 0);
+    acct.assert_no_writes();
+}

@@ -845,14 +845,18 @@ async fn switching_to_route_direct_rewires_the_alarm_and_removes_the_topic() {
     let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
     let statements = policy["Statement"].as_array().unwrap();
     assert_eq!(statements.len(), 1, "{policy}");
-    assert_eq!(statements[0]["Sid"], "route-alarm-high-cpu");
+    assert_eq!(statements[0]["Sid"], "route-alarms");
     assert_eq!(
         statements[0]["Principal"]["Service"],
         "lambda.alarms.cloudwatch.amazonaws.com"
     );
     assert_eq!(
         statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
-        arn(&acct, "cloudwatch", "alarm:route-high-cpu")
+        arn(&acct, "cloudwatch", "alarm:route-*")
+    );
+    assert_eq!(
+        statements[0]["Condition"]["StringEquals"]["AWS:SourceAccount"],
+        acct.id
     );
     assert!(
         c.sns

@@ -258,3 +258,101 @@ fn issue_10_1_a_failed_update_is_unhealthy_and_up_applies_it_again() {
     exit(&plan(&acct, &stack), 0);
     acct.assert_no_writes();
 }
+
+/// The function's resource policy statements.
+fn statements(acct: &Account, function: &str) -> Vec<serde_json::Value> {
+    let policy = block_on(lambda(acct).get_policy().function_name(function).send()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    doc["Statement"].as_array().unwrap().clone()
+}
+
+#[test]
+fn issue_10_2_route_direct_with_500_alarms_uses_one_statement() {
+    let acct = Account::new();
+    let stack = Stack::with("fleet", "route: direct", 500);
+    let out = up(&acct, &stack);
+    ok(out);
+    assert_eq!(acct.count("lambda", "AddPermission"), 1);
+    assert_eq!(acct.count("cloudwatch", "PutMetricAlarm"), 500);
+
+    let found = statements(&acct, "fleet-relay");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let s = &found[0];
+    assert_eq!(s["Sid"], "fleet-alarms");
+    assert_eq!(
+        s["Principal"]["Service"],
+        "lambda.alarms.cloudwatch.amazonaws.com"
+    );
+    assert_eq!(s["Action"], "lambda:InvokeFunction");
+    assert_eq!(s["Condition"]["StringEquals"]["AWS:SourceAccount"], acct.id);
+    assert_eq!(
+        s["Condition"]["ArnLike"]["AWS:SourceArn"],
+        format!("arn:aws:cloudwatch:us-east-1:{}:alarm:fleet-*", acct.id)
+    );
+
+    acct.reset_calls();
+    let out = ok(up(&acct, &stack));
+    assert!(
+        text(&out.stdout).contains("No changes"),
+        "{}",
+        text(&out.stdout)
+    );
+    acct.assert_no_writes();
+}
+
+#[test]
+fn issue_10_2_per_alarm_statements_are_migrated_to_the_stack_wide_one() {
+    let acct = Account::new();
+    let stack = Stack::with("legacy", "route: direct", 3);
+    ok(up(&acct, &stack));
+    // What earlier versions left: one statement per alarm, no stack-wide one.
+    let l = lambda(&acct);
+    block_on(async {
+        l.remove_permission()
+            .function_name("legacy-relay")
+            .statement_id("legacy-alarms")
+            .send()
+            .await
+            .unwrap();
+        for alarm in ["high-cpu", "cpu-1", "cpu-2"] {
+            l.add_permission()
+                .function_name("legacy-relay")
+                .statement_id(format!("legacy-alarm-{alarm}"))
+                .action("lambda:InvokeFunction")
+                .principal("lambda.alarms.cloudwatch.amazonaws.com")
+                .source_arn(format!(
+                    "arn:aws:cloudwatch:us-east-1:{}:alarm:legacy-{alarm}",
+                    acct.id
+                ))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let out = plan(&acct, &stack);
+    exit(&out, 2);
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("+ lambda permission legacy-alarms (create)")
+            && shown.contains("- lambda permission legacy-alarm-cpu-1 (delete)"),
+        "{shown}"
+    );
+
+    acct.reset_calls();
+    ok(up(&acct, &stack));
+    // The new statement first, then the old ones: never a moment without.
+    assert_eq!(
+        writes(&acct),
+        vec![
+            "lambda:AddPermission",
+            "lambda:RemovePermission",
+            "lambda:RemovePermission",
+            "lambda:RemovePermission"
+        ]
+    );
+    let sids: Vec<String> = statements(&acct, "legacy-relay")
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sids, vec!["legacy-alarms"]);
+}

@@ -356,3 +356,43 @@ fn issue_10_2_per_alarm_statements_are_migrated_to_the_stack_wide_one() {
         .collect();
     assert_eq!(sids, vec!["legacy-alarms"]);
 }
+
+/// Position of the first `service:operation` call in the log.
+fn first(calls: &[String], call: &str) -> usize {
+    calls
+        .iter()
+        .position(|c| c == call)
+        .unwrap_or_else(|| panic!("no {call} in {calls:?}"))
+}
+
+#[test]
+fn issue_10_9_the_alarm_is_created_after_the_path_it_notifies() {
+    for (name, extra) in [("order", ""), ("orderd", "route: direct")] {
+        let acct = Account::new();
+        let stack = Stack::with(name, extra, 1);
+        ok(up(&acct, &stack));
+        let calls: Vec<String> = acct
+            .calls()
+            .into_iter()
+            .map(|c| format!("{}:{}", c.service, c.operation))
+            .collect();
+        let alarm = first(&calls, "cloudwatch:PutMetricAlarm");
+        let permission = first(&calls, "lambda:AddPermission");
+        assert!(permission < alarm, "{name}: {calls:?}");
+        // The permission's read-back (GetPolicy) also precedes the alarm.
+        let read_back = calls[permission..]
+            .iter()
+            .position(|c| c == "lambda:GetPolicy")
+            .map(|i| i + permission)
+            .unwrap();
+        assert!(read_back < alarm, "{name}: {calls:?}");
+        if extra.is_empty() {
+            assert!(first(&calls, "sns:Subscribe") < alarm, "{calls:?}");
+        }
+        // down: the alarm goes first, before the path it notifies.
+        acct.reset_calls();
+        ok(relayctl(&acct, &stack, &["down"]));
+        let gone = writes(&acct);
+        assert_eq!(gone[0], "cloudwatch:DeleteAlarms", "{gone:?}");
+    }
+}

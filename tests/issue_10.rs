@@ -396,3 +396,65 @@ fn issue_10_9_the_alarm_is_created_after_the_path_it_notifies() {
         assert_eq!(gone[0], "cloudwatch:DeleteAlarms", "{gone:?}");
     }
 }
+
+#[test]
+fn issue_10_7_without_list_tags_nothing_is_judged_foreign_or_half_deleted() {
+    let acct = Account::new();
+    let stack = Stack::new("notags");
+    ok(up(&acct, &stack));
+    // The caller may not lambda:ListTags: GetFunction answers TagsError.
+    acct.inject(serde_json::json!({"rules": [{"kind": "tags_error"}]}));
+    acct.reset_calls();
+    let out = relayctl(&acct, &stack, &["down"]);
+    exit(&out, 1);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("lambda function notags-relay")
+            && err.contains("lambda:ListTags")
+            && err.contains("AccessDeniedException")
+            && err.contains(&format!(
+                "arn:aws:lambda:us-east-1:{}:function:notags-relay",
+                acct.id
+            )),
+        "{err}"
+    );
+    assert!(!err.contains("not owned by this stack"), "{err}");
+    // Nothing deleted: the role, the log group and the function are all there.
+    acct.assert_no_writes();
+    let iam = aws_sdk_iam::Client::new(&acct.sdk_config());
+    assert!(block_on(iam.get_role().role_name("notags-relay").send()).is_ok());
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&acct.sdk_config());
+    let groups = block_on(
+        logs.describe_log_groups()
+            .log_group_name_prefix("/aws/lambda/notags-relay")
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(groups.log_groups().len(), 1);
+
+    // up and status say the same, and write nothing.
+    let out = up(&acct, &stack);
+    exit(&out, 1);
+    assert!(
+        text(&out.stderr).contains("lambda:ListTags"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = status(&acct, &stack);
+    exit(&out, 1);
+    acct.assert_no_writes();
+
+    // With the permission back, down removes everything.
+    acct.clear_faults();
+    ok(relayctl(&acct, &stack, &["down"]));
+    assert!(block_on(iam.get_role().role_name("notags-relay").send()).is_err());
+    assert!(
+        block_on(
+            lambda(&acct)
+                .get_function()
+                .function_name("notags-relay")
+                .send()
+        )
+        .is_err()
+    );
+}

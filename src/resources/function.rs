@@ -239,6 +239,20 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     else {
         return Ok(None);
     };
+    // AWS: GetFunction carries the tags only when the caller may also
+    // lambda:ListTags; otherwise it answers TagsError instead, and the
+    // function would look untagged, i.e. foreign. Ownership is then unknown,
+    // an error for every command: `down` must not delete the rest of the
+    // stack around a function it cannot prove ours.
+    if let (None, Some(e)) = (&out.tags, out.tags_error()) {
+        return Err(AwsError::OwnershipUnknown {
+            kind: KIND.label,
+            name,
+            permission: "lambda:ListTags",
+            resource_arn: ctx.function_arn(),
+            reason: format!("TagsError {}: {}", e.error_code(), e.message()),
+        });
+    }
     let tags: Tags = out.tags.clone().unwrap_or_default().into_iter().collect();
     check_owner(KIND, &name, &ctx.stack, &tags)?;
     Ok(out.configuration.map(|c| flatten(c, tags)))

@@ -231,10 +231,13 @@ pub fn diff(live: &[Statement], want: Vec<Statement>) -> Vec<Step> {
     steps
 }
 
+/// One attribute of a statement, as shown.
+type Field = fn(&Statement) -> Option<String>;
+
 /// Every attribute for a new statement, the differing ones for a replaced one.
 fn attrs(old: Option<&Statement>, new: &Statement) -> Vec<Attr> {
     let mut attrs = Vec::new();
-    let fields: [(&str, fn(&Statement) -> Option<String>); 4] = [
+    let fields: [(&str, Field); 4] = [
         ("principal", |s| Some(s.principal.clone())),
         ("source_arn", |s| Some(s.source_arn.clone())),
         ("source_account", |s| s.source_account.clone()),

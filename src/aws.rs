@@ -118,6 +118,19 @@ pub enum AwsError {
         expected: String,
         found: ForeignOwner,
     },
+    /// Ownership could not be read, so neither "ours" nor "foreign" can be
+    /// decided: nothing of the stack may be touched.
+    #[error(
+        "{kind} {name}: cannot tell whether it belongs to this stack: AWS did not return its tags ({reason}); nothing was changed"
+    )]
+    OwnershipUnknown {
+        kind: &'static str,
+        name: String,
+        /// The IAM action the caller lacks, e.g. `lambda:ListTags`.
+        permission: &'static str,
+        resource_arn: String,
+        reason: String,
+    },
     #[error("{kind} {name}: {message}")]
     Wait {
         kind: &'static str,
@@ -214,6 +227,13 @@ impl AwsError {
             ),
             AwsError::Foreign { kind, .. } => Some(format!(
                 "rename the stack, or delete or tag that {kind} yourself"
+            )),
+            AwsError::OwnershipUnknown {
+                permission,
+                resource_arn,
+                ..
+            } => Some(format!(
+                "allow {permission} on {resource_arn} for the caller (`relayctl policy` prints every permission relayctl needs)"
             )),
             AwsError::Call { .. } | AwsError::Wait { .. } => None,
         }

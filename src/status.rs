@@ -145,6 +145,9 @@ impl Status {
                 Presence::Foreign => "FOREIGN (same name, not this stack's)",
             };
             let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, r.name);
+            if let (Presence::Drifted, Some(detail)) = (&r.presence, &r.detail) {
+                let _ = writeln!(out, "      # {detail}");
+            }
             for a in &r.drift {
                 let _ = writeln!(
                     out,

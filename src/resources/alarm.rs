@@ -1,6 +1,7 @@
 //! CloudWatch metric alarms `{stack}-{alarm}`: one per `alarms:` entry, on
 //! the instance's metric, acting on the topic (route sns) or the function
-//! (route direct). Depend on the topic or function. Owned by tag.
+//! (route direct). Depend on the whole path they notify: topic, function,
+//! permission and subscription. Owned by tag.
 //! An owned alarm under the stack's prefix that the file no longer lists is
 //! deleted; a foreign alarm under the prefix is not ours to see.
 
@@ -13,7 +14,7 @@ use futures::{FutureExt as _, StreamExt, TryStreamExt, stream};
 use super::state::Part;
 use super::{
     Ctx, LiveState, Operation, Registration, Step, TagDiff, Tags, check_owner, converge_tags,
-    diff_tags, function, is_owned, render_tags, tag_api, topic,
+    diff_tags, function, is_owned, permission, render_tags, subscription, tag_api, topic,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -22,8 +23,16 @@ use crate::config::{Alarm, Route};
 pub const KIND: Kind = Kind::new("alarm", "cloudwatch alarm");
 pub const REGISTRATION: Registration = Registration {
     kind: KIND,
-    // Its action targets the topic (route sns) or the function (direct).
-    depends_on: &[topic::KIND, function::KIND],
+    // Its action targets the topic (route sns) or the function (direct),
+    // and a state change in its first seconds must reach Slack: it is made
+    // only after the whole path it notifies (the function's permission and
+    // the topic's subscription) is in place, and deleted before any of it.
+    depends_on: &[
+        topic::KIND,
+        function::KIND,
+        permission::KIND,
+        subscription::KIND,
+    ],
     read: read_part,
     up: plan_up,
     down: plan_down,

@@ -62,7 +62,69 @@ pub struct Live {
     pub state: Option<String>,
     pub state_reason: Option<String>,
     pub last_update_status: Option<String>,
+    pub last_update_status_reason: Option<String>,
     pub tags: Tags,
+}
+
+/// What Lambda says about a function that exists but cannot run as the
+/// stack wants: each is drift that `up` repairs, with AWS's reason quoted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Unhealthy {
+    /// AWS: "When function creation fails, Lambda sets the function state
+    /// to failed, and you must delete and recreate the function."
+    /// (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html)
+    CreateFailed(String),
+    /// AWS: a failed update leaves the previous code and configuration
+    /// running, and Lambda accepts a new update: apply it again.
+    UpdateFailed(String),
+    /// AWS: idle long enough for Lambda to reclaim its resources, or they
+    /// could not be recreated; "you may need to ... redeploy your function
+    /// to restore it to active".
+    Inactive(String),
+}
+
+impl Unhealthy {
+    /// The unhealthy state as the plan shows it: attribute, live value, note.
+    fn describe(&self) -> (&'static str, &'static str, String) {
+        match self {
+            Unhealthy::CreateFailed(reason) => (
+                "state",
+                "Failed",
+                format!(
+                    "Lambda reports state Failed: {reason}; a function whose creation failed is deleted and created again"
+                ),
+            ),
+            Unhealthy::UpdateFailed(reason) => (
+                "last_update_status",
+                "Failed",
+                format!(
+                    "Lambda reports the last update Failed: {reason}; configuration and code are applied again"
+                ),
+            ),
+            Unhealthy::Inactive(reason) => (
+                "state",
+                "Inactive",
+                format!(
+                    "Lambda reports state Inactive: {reason}; configuration and code are applied again to reactivate it"
+                ),
+            ),
+        }
+    }
+}
+
+impl Live {
+    /// Whether Lambda reports the function failed or inactive; None when it
+    /// is (or is becoming) usable.
+    pub fn unhealthy(&self) -> Option<Unhealthy> {
+        let reason = |r: &Option<String>| r.clone().unwrap_or_else(|| "no reason given".into());
+        match self.state.as_deref() {
+            Some("Failed") => return Some(Unhealthy::CreateFailed(reason(&self.state_reason))),
+            Some("Inactive") => return Some(Unhealthy::Inactive(reason(&self.state_reason))),
+            _ => {}
+        }
+        (self.last_update_status.as_deref() == Some("Failed"))
+            .then(|| Unhealthy::UpdateFailed(reason(&self.last_update_status_reason)))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +144,8 @@ pub struct Desired {
 #[derive(Debug, Clone)]
 pub enum Op {
     Create(Desired),
+    /// Delete, then create: the only way out of a failed create.
+    Replace(Desired),
     Update {
         want: Desired,
         config: bool,
@@ -95,6 +159,11 @@ impl Operation for Op {
     fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
         match self {
             Op::Create(want) => create(ctx, want).boxed(),
+            Op::Replace(want) => async move {
+                delete(ctx).await?;
+                create(ctx, want).await
+            }
+            .boxed(),
             Op::Update {
                 want,
                 config,
@@ -164,6 +233,20 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     else {
         return Ok(None);
     };
+    // AWS: GetFunction carries the tags only when the caller may also
+    // lambda:ListTags; otherwise it answers TagsError instead, and the
+    // function would look untagged, i.e. foreign. Ownership is then unknown,
+    // an error for every command: `down` must not delete the rest of the
+    // stack around a function it cannot prove ours.
+    if let (None, Some(e)) = (&out.tags, out.tags_error()) {
+        return Err(AwsError::OwnershipUnknown {
+            kind: KIND.label,
+            name,
+            permission: "lambda:ListTags",
+            resource_arn: ctx.function_arn(),
+            reason: format!("TagsError {}: {}", e.error_code(), e.message()),
+        });
+    }
     let tags: Tags = out.tags.clone().unwrap_or_default().into_iter().collect();
     check_owner(KIND, &name, &ctx.stack, &tags)?;
     Ok(out.configuration.map(|c| flatten(c, tags)))
@@ -194,6 +277,7 @@ fn flatten(c: aws_sdk_lambda::types::FunctionConfiguration, tags: Tags) -> Live 
         state: c.state().map(|s| s.as_str().to_string()),
         state_reason: c.state_reason().map(str::to_string),
         last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
+        last_update_status_reason: c.last_update_status_reason().map(str::to_string),
         tags,
     }
 }
@@ -207,8 +291,18 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
             Op::Create(want),
         );
     };
+    let unhealthy = live.unhealthy();
+    if let Some(Unhealthy::CreateFailed(_)) = &unhealthy {
+        let (attr, old, note) = unhealthy.as_ref().expect("matched").describe();
+        let mut attrs = vec![Attr::new(attr, Some(old.into()), Some("Active".into()))];
+        attrs.extend(create_attrs(&want).into_iter().filter(|a| a.name != "tags"));
+        return Step::new(
+            Change::new(KIND, name, Action::Replace, attrs).with_note(note),
+            Op::Replace(want),
+        );
+    }
     let mut attrs = config_attrs(live, &want);
-    let config = !attrs.is_empty();
+    let mut config = !attrs.is_empty();
     let before_code = attrs.len();
     compare(
         &mut attrs,
@@ -224,8 +318,23 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
             want.code_sha256.clone(),
         );
     }
-    let code = attrs.len() > before_code;
+    let mut code = attrs.len() > before_code;
     let tags = diff_tags(&mut attrs, &live.tags, &want.tags);
+    let mut note = None;
+    if let Some(unhealthy) = &unhealthy {
+        // Which half failed is not said: both are applied again (the code
+        // only when there is a package to upload).
+        let (attr, old, text) = unhealthy.describe();
+        let healthy = if attr == "state" {
+            "Active"
+        } else {
+            "Successful"
+        };
+        attrs.insert(0, Attr::new(attr, Some(old.into()), Some(healthy.into())));
+        config = true;
+        code = want.code_sha256.is_some();
+        note = Some(text);
+    }
     if attrs.is_empty() {
         return Step::noop(KIND, name);
     }
@@ -235,7 +344,14 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
         code,
         tags,
     };
-    Step::new(Change::new(KIND, name, Action::Update, attrs), op)
+    let change = Change::new(KIND, name, Action::Update, attrs);
+    Step::new(
+        match note {
+            Some(note) => change.with_note(note),
+            None => change,
+        },
+        op,
+    )
 }
 
 fn create_attrs(want: &Desired) -> Vec<Attr> {
@@ -376,7 +492,8 @@ async fn update(
     let name = ctx.stack.function_name();
     let lambda = &ctx.clients.lambda;
     if config {
-        wait_function_ready(ctx).await?;
+        // AWS accepts a new update after a Failed one: only wait for quiet.
+        wait_function(ctx, Settled::Quiet).await?;
         retry_while_propagating(ctx, "UpdateFunctionConfiguration", || {
             lambda
                 .update_function_configuration()
@@ -394,7 +511,7 @@ async fn update(
         wait_function_ready(ctx).await?;
     }
     if code {
-        wait_function_ready(ctx).await?;
+        wait_function(ctx, Settled::Quiet).await?;
         let blob = zip(ctx)?;
         retry_while_propagating(ctx, "UpdateFunctionCode", || {
             lambda
@@ -554,9 +671,22 @@ where
     }
 }
 
+/// What a wait on the function waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settled {
+    /// Nothing in progress, whatever the outcome: before a new update.
+    Quiet,
+    /// Active and the last update successful; Failed is an error.
+    Ready,
+}
+
 /// Waits until the function is Active and its last update finished, and
 /// quotes AWS's reason when it failed instead.
 async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
+    wait_function(ctx, Settled::Ready).await
+}
+
+async fn wait_function(ctx: &Ctx, until: Settled) -> Result<(), AwsError> {
     let name = ctx.stack.function_name();
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut delay = Duration::from_millis(250);
@@ -576,18 +706,20 @@ async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
                 kind: KIND.label,
                 name,
                 message: format!(
-                    "Lambda reports state Failed: {} ({})",
+                    "Lambda reports state Failed: {} ({}); the next `relayctl up` deletes and creates it again",
                     c.state_reason().unwrap_or("no reason given"),
                     c.state_reason_code().map_or("", |r| r.as_str())
                 ),
             });
         }
-        if matches!(c.last_update_status(), Some(LastUpdateStatus::Failed)) {
+        if until == Settled::Ready
+            && matches!(c.last_update_status(), Some(LastUpdateStatus::Failed))
+        {
             return Err(AwsError::Wait {
                 kind: KIND.label,
                 name,
                 message: format!(
-                    "Lambda reports the last update Failed: {}",
+                    "Lambda reports the last update Failed: {}; the next `relayctl up` applies it again",
                     c.last_update_status_reason().unwrap_or("no reason given")
                 ),
             });
@@ -630,6 +762,7 @@ mod tests {
             state: Some("Active".into()),
             state_reason: None,
             last_update_status: Some("Successful".into()),
+            last_update_status_reason: None,
             tags: d.tags,
         }
     }
@@ -730,6 +863,43 @@ mod tests {
             unreachable!()
         };
         assert_eq!(tags.remove, vec!["added-in-console".to_string()]);
+    }
+
+    #[test]
+    fn failed_or_inactive_is_drift_with_awss_reason() {
+        let ctx = test_ctx(STACK, Some("sha-a"));
+        let mut live = live_as_desired(&ctx);
+        live.state = Some("Inactive".into());
+        live.state_reason = Some("The function is idle".into());
+        let step = diff(&ctx, Some(&live), desired(&ctx));
+        assert_eq!(step.change.action, Action::Update);
+        assert!(
+            step.change
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("The function is idle")
+        );
+        assert_eq!(update_op(&step), (true, true, false));
+
+        let mut live = live_as_desired(&ctx);
+        live.last_update_status = Some("Failed".into());
+        live.last_update_status_reason = Some("KMS key disabled".into());
+        let step = diff(&ctx, Some(&live), desired(&ctx));
+        assert_eq!(update_op(&step), (true, true, false));
+        assert!(
+            step.change
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("KMS key disabled")
+        );
+
+        let mut live = live_as_desired(&ctx);
+        live.state = Some("Failed".into());
+        let step = diff(&ctx, Some(&live), desired(&ctx));
+        assert_eq!(step.change.action, Action::Replace);
+        assert!(matches!(step.op_as::<Op>(), Some(Op::Replace(_))));
     }
 
     fn service_error(code: &str, message: &str) -> CreateFunctionError {

@@ -374,7 +374,7 @@ mod tests {
                 ("topic", 0),
                 ("function", 1),
                 ("permission", 2),
-                ("alarm", 2),
+                ("alarm", 4),
                 ("subscription", 3),
             ]
         );

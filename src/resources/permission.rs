@@ -1,9 +1,18 @@
 //! Lambda permission statements on `{stack}-relay`'s resource policy that let
 //! the alarm path invoke it: `{stack}-sns` (principal sns.amazonaws.com,
-//! SourceArn = the topic) on route `sns`, or one `{stack}-alarm-{alarm}` per
-//! alarm (principal lambda.alarms.cloudwatch.amazonaws.com, SourceArn = the
-//! alarm) on route `direct`. Depends on the function (and topic or alarm);
-//! owned by the function. Statements cannot be updated, only replaced.
+//! SourceArn = the topic) on route `sns`, or `{stack}-alarms` on route
+//! `direct`: one statement for all the stack's alarms (principal
+//! lambda.alarms.cloudwatch.amazonaws.com, SourceAccount = the account,
+//! SourceArn ArnLike `arn:…:cloudwatch:REGION:ACCOUNT:alarm:{stack}-*`).
+//! Depends on the function (and topic); owned by the function. Statements
+//! cannot be updated, only replaced.
+//!
+//! AWS: a function's resource policy is capped at 20,480 bytes
+//! (PolicyLengthExceededException); the per-alarm statements of earlier
+//! versions (`{stack}-alarm-{alarm}`, ~350 bytes each) hit it at about 50
+//! alarms. They are this stack's by their Sid prefix, so `up` removes them
+//! once the stack-wide statement is in place (writes before deletes).
+//! (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)
 
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
@@ -32,7 +41,11 @@ pub const ALARM_PRINCIPAL: &str = "lambda.alarms.cloudwatch.amazonaws.com";
 pub struct Statement {
     pub sid: String,
     pub principal: String,
+    /// An ARN, or an ArnLike pattern.
     pub source_arn: String,
+    /// The account the source must belong to: needed where `source_arn`
+    /// alone does not pin it (an alarm ARN pattern).
+    pub source_account: Option<String>,
     pub action: String,
 }
 
@@ -69,10 +82,11 @@ fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
 
 /// This stack's statements; none unless the function is ours: a foreign
 /// function's policy is someone else's, however its statements are named.
+/// None either when the function is to be replaced: its policy goes with it.
 pub fn live(state: &LiveState) -> &[Statement] {
-    match function::live(state) {
+    match function::live(state).map(function::Live::unhealthy) {
+        Some(Some(function::Unhealthy::CreateFailed(_))) | None => &[],
         Some(_) => state.get::<Vec<Statement>>(KIND).map_or(&[], Vec::as_slice),
-        None => &[],
     }
 }
 
@@ -92,25 +106,35 @@ fn sid_prefix(ctx: &Ctx) -> String {
     format!("{}-", ctx.stack.name)
 }
 
+/// The stack-wide statement of route `direct`.
+pub fn alarms_sid(ctx: &Ctx) -> String {
+    format!("{}-alarms", ctx.stack.name)
+}
+
+/// Every alarm the stack names, as an ArnLike pattern: the alarms are all
+/// `{stack}-{alarm}`. (A stack named like this one's prefix, `{stack}-b`,
+/// matches too; its alarms target its own function, not this one.)
+pub fn alarms_arn_pattern(ctx: &Ctx) -> String {
+    ctx.alarm_arn(&format!("{}-*", ctx.stack.name))
+}
+
 pub fn desired(ctx: &Ctx) -> Vec<Statement> {
     match ctx.stack.route {
         Route::Sns => vec![Statement {
             sid: ctx.stack.permission_sid(),
             principal: SNS_PRINCIPAL.into(),
             source_arn: ctx.topic_arn(),
+            source_account: None,
             action: ACTION.into(),
         }],
-        Route::Direct => ctx
-            .stack
-            .alarms
-            .iter()
-            .map(|a| Statement {
-                sid: ctx.stack.permission_sid_for(a),
-                principal: ALARM_PRINCIPAL.into(),
-                source_arn: ctx.alarm_arn(&ctx.stack.alarm_name(a)),
-                action: ACTION.into(),
-            })
-            .collect(),
+        // One statement however many alarms: the policy cap stays far away.
+        Route::Direct => vec![Statement {
+            sid: alarms_sid(ctx),
+            principal: ALARM_PRINCIPAL.into(),
+            source_arn: alarms_arn_pattern(ctx),
+            source_account: Some(ctx.clients.account.clone()),
+            action: ACTION.into(),
+        }],
     }
 }
 
@@ -159,6 +183,7 @@ fn parse_policy(policy: &str, prefix: &str) -> Vec<Statement> {
                     .or_else(|| first_str(&s["Principal"]))?,
                 source_arn: first_str(&s["Condition"]["ArnLike"]["AWS:SourceArn"])
                     .unwrap_or_default(),
+                source_account: first_str(&s["Condition"]["StringEquals"]["AWS:SourceAccount"]),
                 action: first_str(&s["Action"]).unwrap_or_default(),
             })
         })
@@ -200,16 +225,23 @@ pub fn diff(live: &[Statement], want: Vec<Statement>) -> Vec<Step> {
     steps
 }
 
+/// One attribute of a statement, as shown.
+type Field = fn(&Statement) -> Option<String>;
+
 /// Every attribute for a new statement, the differing ones for a replaced one.
 fn attrs(old: Option<&Statement>, new: &Statement) -> Vec<Attr> {
     let mut attrs = Vec::new();
-    let pairs = [
-        ("principal", old.map(|o| &o.principal), &new.principal),
-        ("source_arn", old.map(|o| &o.source_arn), &new.source_arn),
-        ("action", old.map(|o| &o.action), &new.action),
+    let fields: [(&str, Field); 4] = [
+        ("principal", |s| Some(s.principal.clone())),
+        ("source_arn", |s| Some(s.source_arn.clone())),
+        ("source_account", |s| s.source_account.clone()),
+        ("action", |s| Some(s.action.clone())),
     ];
-    for (name, old, new) in pairs {
-        compare(&mut attrs, name, old.cloned(), Some(new.clone()));
+    for (name, field) in fields {
+        if old.is_none() && field(new).is_none() {
+            continue;
+        }
+        compare(&mut attrs, name, old.and_then(field), field(new));
     }
     attrs
 }
@@ -225,6 +257,7 @@ async fn add(ctx: &Ctx, s: &Statement) -> Result<(), AwsError> {
         .action(&s.action)
         .principal(&s.principal)
         .source_arn(&s.source_arn)
+        .set_source_account(s.source_account.clone())
         .send()
         .await;
     match added {
@@ -298,6 +331,7 @@ mod tests {
                 sid: "s-sns".into(),
                 principal: SNS_PRINCIPAL.into(),
                 source_arn: "arn:aws:sns:us-east-1:1:s-alarms".into(),
+                source_account: None,
                 action: ACTION.into(),
             }]
         );

@@ -10,6 +10,7 @@ pub mod package;
 mod plan;
 mod report;
 mod resources;
+mod retry;
 mod secret;
 mod smoke;
 mod status;

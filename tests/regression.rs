@@ -1,0 +1,126 @@
+//! Regressions from issues 10 and 11, each against the fake AWS through the
+//! built `relayctl` binary, asserted from the fake's call log and state.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use support::Account;
+
+const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/secret-token";
+
+struct Stack {
+    dir: tempfile::TempDir,
+}
+
+impl Stack {
+    /// A stack named `name` with the given alarm names, and a prebuilt zip.
+    fn new(name: &str, alarms: &[&str]) -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        let handler = Path::new(env!("CARGO_MANIFEST_DIR")).join("handler");
+        let mut yaml = format!(
+            "name: {name}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\nalarms:\n",
+            handler.display()
+        );
+        for a in alarms {
+            yaml.push_str(&format!(
+                "  - name: {a}\n    instance_id: i-0123456789abcdef0\n"
+            ));
+        }
+        std::fs::write(dir.path().join("stack.yaml"), yaml).unwrap();
+        let zip = relayctl::package::zip_bootstrap(b"handler A").unwrap();
+        std::fs::write(dir.path().join("a.zip"), zip).unwrap();
+        Stack { dir }
+    }
+
+    fn cmd(&self, acct: &Account) -> Command {
+        let mut cmd = Command::cargo_bin("relayctl").unwrap();
+        cmd.envs(acct.env())
+            .env("SLACK_WEBHOOK_URL", WEBHOOK)
+            .env("RELAYCTL_PROPAGATION_TIMEOUT_S", "30")
+            .env_remove("AWS_MAX_ATTEMPTS")
+            .env_remove("AWS_RETRY_MODE")
+            .env_remove("RELAYCTL_LOG")
+            // A hang guard, not a performance assertion.
+            .timeout(Duration::from_secs(120))
+            .arg("-f")
+            .arg(self.dir.path().join("stack.yaml"));
+        cmd
+    }
+
+    fn run(&self, acct: &Account, args: &[&str]) -> Output {
+        let mut cmd = self.cmd(acct);
+        if args.first() == Some(&"up") {
+            cmd.args(args)
+                .arg("--zip")
+                .arg(self.dir.path().join("a.zip"));
+        } else {
+            cmd.args(args);
+        }
+        cmd.output().unwrap()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "relayctl failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+fn lambda(acct: &Account) -> aws_sdk_lambda::Client {
+    aws_sdk_lambda::Client::new(&acct.sdk_config())
+}
+
+/// Issue 11.1: one throttle costs one short retry, and `-v` says so.
+#[test]
+fn issue_11_1_one_throttle_on_create_topic_is_one_visible_retry() {
+    let acct = Account::new();
+    let stack = Stack::new("thr", &["cpu"]);
+    acct.inject(serde_json::json!({"rules": [
+        {"kind": "throttle", "service": "sns", "operation": "CreateTopic", "nth": 1}
+    ]}));
+    let out = ok(stack.run(&acct, &["up", "-v"]));
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        acct.count("sns", "CreateTopic"),
+        2,
+        "one throttled, one retry"
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("CreateTopic") && l.contains("retrying"))
+        .unwrap_or_else(|| panic!("no retry line at -v:\n{stderr}"));
+    assert!(line.contains("Throttling"), "{line}");
+    assert!(line.contains("attempt 2 of 8"), "{line}");
+    assert!(line.contains("ms delay"), "{line}");
+}
+
+/// Issue 10.11: a persistent 5xx surfaces after a bounded number of
+/// attempts (4), not the throttling budget (8), naming the operation.
+#[test]
+fn issue_10_11_persistent_500_fails_after_four_attempts() {
+    let acct = Account::new();
+    let stack = Stack::new("five", &["cpu"]);
+    acct.inject(serde_json::json!({"rules": [
+        {"kind": "error500", "service": "sns", "operation": "CreateTopic"}
+    ]}));
+    let out = stack.run(&acct, &["up", "-v"]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "up should fail:\n{stderr}");
+    assert!(stderr.contains("CreateTopic"), "{stderr}");
+    assert_eq!(acct.count("sns", "CreateTopic"), 4, "{stderr}");
+    assert!(stderr.contains("attempt 4 of 4"), "{stderr}");
+}

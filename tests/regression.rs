@@ -124,3 +124,60 @@ fn issue_10_11_persistent_500_fails_after_four_attempts() {
     assert_eq!(acct.count("sns", "CreateTopic"), 4, "{stderr}");
     assert!(stderr.contains("attempt 4 of 4"), "{stderr}");
 }
+
+/// Issue 10.4: ResourceConflictException while the function is busy is
+/// waited out, not answered by remove + re-add.
+#[test]
+fn issue_10_4_add_permission_waits_while_function_is_in_progress() {
+    let acct = Account::new();
+    let stack = Stack::new("perm", &["cpu"]);
+    ok(stack.run(&acct, &["up"]));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lambda = lambda(&acct);
+    rt.block_on(async {
+        lambda
+            .remove_permission()
+            .function_name("perm-relay")
+            .statement_id("perm-sns")
+            .send()
+            .await
+            .unwrap();
+    });
+    acct.inject(serde_json::json!({"lambda_in_progress_reads": 5}));
+    rt.block_on(async {
+        // Same memory as the stack: no drift, but LastUpdateStatus InProgress.
+        lambda
+            .update_function_configuration()
+            .function_name("perm-relay")
+            .memory_size(128)
+            .send()
+            .await
+            .unwrap();
+    });
+    acct.reset_calls();
+    let out = ok(stack.run(&acct, &["up", "-v"]));
+    assert!(
+        acct.count("lambda", "AddPermission") >= 2,
+        "expected a conflict first:\n{}",
+        text(&out.stderr)
+    );
+    assert_eq!(acct.count("lambda", "RemovePermission"), 0);
+    let policy = rt.block_on(async {
+        lambda
+            .get_policy()
+            .function_name("perm-relay")
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap()
+    });
+    let doc: serde_json::Value = serde_json::from_str(&policy).unwrap();
+    let sids: Vec<&str> = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .collect();
+    assert_eq!(sids, ["perm-sns"]);
+}

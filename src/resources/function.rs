@@ -556,7 +556,7 @@ where
 
 /// Waits until the function is Active and its last update finished, and
 /// quotes AWS's reason when it failed instead.
-async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
+pub(super) async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
     let name = ctx.stack.function_name();
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut delay = Duration::from_millis(250);

@@ -181,3 +181,75 @@ fn issue_10_4_add_permission_waits_while_function_is_in_progress() {
         .collect();
     assert_eq!(sids, ["perm-sns"]);
 }
+
+/// Issue 10.8: DeleteRole answering DeleteConflict right after
+/// DeleteRolePolicy is retried until the role is gone.
+#[test]
+fn issue_10_8_delete_role_conflict_is_retried() {
+    let acct = Account::new();
+    let stack = Stack::new("role", &["cpu"]);
+    ok(stack.run(&acct, &["up"]));
+    acct.inject(serde_json::json!({"iam_delete_conflicts": 2}));
+    acct.reset_calls();
+    ok(stack.run(&acct, &["down", "-v"]));
+    assert_eq!(
+        acct.count("iam", "DeleteRole"),
+        3,
+        "two conflicts, then gone"
+    );
+    let iam = aws_sdk_iam::Client::new(&acct.sdk_config());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let got = rt.block_on(iam.get_role().role_name("role-relay").send());
+    assert!(
+        got.err()
+            .and_then(|e| e
+                .into_service_error()
+                .is_no_such_entity_exception()
+                .then_some(()))
+            .is_some(),
+        "role still exists"
+    );
+}
+
+/// Issue 10.8: an alarm deleted out of band between `down`'s read and its
+/// DeleteAlarms is done; the batch's other alarm is still deleted.
+#[test]
+fn issue_10_8_alarm_gone_before_delete_alarms_is_done() {
+    let acct = Account::new();
+    let stack = Stack::new("gone", &["a", "b"]);
+    ok(stack.run(&acct, &["up"]));
+    acct.reset_calls();
+    // Every call waits 400 ms after the fake logs it: once `down`'s last
+    // alarm read is in the log, our DeleteAlarms arrives before its own.
+    acct.inject(serde_json::json!({"latency_ms": 400}));
+    let cw = aws_sdk_cloudwatch::Client::new(&acct.sdk_config());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let down = std::thread::scope(|s| {
+        let down = s.spawn(|| stack.run(&acct, &["down"]));
+        for _ in 0..600 {
+            // Both alarms read and their tags asked for: the plan is made.
+            if acct.count("cloudwatch", "ListTagsForResource") >= 2 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        rt.block_on(cw.delete_alarms().alarm_names("gone-a").send())
+            .unwrap();
+        down.join().unwrap()
+    });
+    ok(down);
+    acct.clear_faults();
+    let calls = acct.calls();
+    let deletes = calls
+        .iter()
+        .filter(|c| c.operation == "DeleteAlarms")
+        .count();
+    assert!(
+        deletes >= 3,
+        "ours, relayctl's refused one, relayctl's retry: {calls:#?}"
+    );
+    let left = rt
+        .block_on(cw.describe_alarms().alarm_name_prefix("gone-").send())
+        .unwrap();
+    assert!(left.metric_alarms().is_empty(), "{left:?}");
+}

@@ -253,3 +253,43 @@ fn issue_10_8_alarm_gone_before_delete_alarms_is_done() {
         .unwrap();
     assert!(left.metric_alarms().is_empty(), "{left:?}");
 }
+
+/// Issue 11.2: an alarm's StateReason is written by anyone allowed
+/// SetAlarmState; `status` shows it escaped, on its own line only.
+#[test]
+fn issue_11_2_status_escapes_the_alarm_state_reason() {
+    let acct = Account::new();
+    let stack = Stack::new("esc", &["cpu"]);
+    ok(stack.run(&acct, &["up"]));
+    let reason = "ok\x1b[2J\x1b]0;pwned\x07 bell\x07\r\nin sync with the file";
+    let cw = aws_sdk_cloudwatch::Client::new(&acct.sdk_config());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(
+        cw.set_alarm_state()
+            .alarm_name("esc-cpu")
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+            .state_reason(reason)
+            .send(),
+    )
+    .unwrap();
+    let out = stack.run(&acct, &["status"]);
+    let stdout = text(&out.stdout);
+    for raw in ['\x1b', '\x07', '\r'] {
+        assert!(!stdout.contains(raw), "raw {raw:?} in:\n{stdout:?}");
+    }
+    let alarm_line = stdout
+        .lines()
+        .find(|l| l.starts_with("alarm esc-cpu"))
+        .unwrap_or_else(|| panic!("no alarm line:\n{stdout}"));
+    assert!(
+        alarm_line.contains("\\u{1b}[2J") && alarm_line.contains("\\r\\nin sync with the file"),
+        "{alarm_line}"
+    );
+    // Only relayctl's own verdict, the last line, may start with it.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let injected = lines[..lines.len() - 1]
+        .iter()
+        .filter(|l| l.starts_with("in sync with the file"))
+        .count();
+    assert_eq!(injected, 0, "{stdout}");
+}

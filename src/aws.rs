@@ -6,7 +6,6 @@ use std::fmt;
 
 use aws_credential_types::provider::error::CredentialsError;
 
-use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 
@@ -49,21 +48,29 @@ impl Clients {
         if let Some(url) = &conn.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        // A 500-alarm stack sends hundreds of CloudWatch calls whose quotas
-        // are a few per second: adaptive mode rate-limits on throttling
-        // instead of failing after the standard three attempts. An explicit
-        // AWS_MAX_ATTEMPTS / AWS_RETRY_MODE still wins.
-        if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
-            && std::env::var_os("AWS_RETRY_MODE").is_none()
-        {
-            loader = loader.retry_config(RetryConfig::adaptive().with_max_attempts(8));
+        // Standard mode with relayctl's two budgets (src/retry.rs): a
+        // throttle costs one short backoff, not a client-wide slowdown. An
+        // explicit AWS_MAX_ATTEMPTS / AWS_RETRY_MODE still wins.
+        let ours = !crate::retry::user_configured();
+        if ours {
+            loader = loader.retry_config(crate::retry::config());
         }
         let config = loader.load().await;
         let region = config
             .region()
             .map(|r| r.to_string())
             .ok_or(AwsError::NoRegion)?;
-        let sts = aws_sdk_sts::Client::new(&config);
+        // Every client logs its retries at -v (src/retry.rs).
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&config)
+                        .interceptor(crate::retry::RetryLog { cap: ours })
+                        .build(),
+                )
+            };
+        }
+        let sts = client!(aws_sdk_sts);
         let identity = sts.get_caller_identity().send().await.map_err(|e| {
             match has_cause::<CredentialsError>(&e) {
                 true => AwsError::NoCredentials {
@@ -81,11 +88,11 @@ impl Clients {
             .unwrap_or("aws")
             .to_string();
         Ok(Clients {
-            iam: aws_sdk_iam::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            sns: aws_sdk_sns::Client::new(&config),
-            lambda: aws_sdk_lambda::Client::new(&config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            iam: client!(aws_sdk_iam),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            sns: client!(aws_sdk_sns),
+            lambda: client!(aws_sdk_lambda),
+            cloudwatch: client!(aws_sdk_cloudwatch),
             account,
             region,
             partition,

@@ -103,7 +103,8 @@ impl Attr {
         match value {
             None => "(none)".to_string(),
             Some(_) if self.sensitive => REDACTED.to_string(),
-            Some(v) => v.clone(),
+            // Live values come from AWS: shown escaped (issue 11.2).
+            Some(v) => crate::display::untrusted(v),
         }
     }
 }

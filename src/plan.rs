@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::change::Action;
+use crate::display::untrusted;
 use crate::resources::{self, Ctx, LiveState, Step};
 
 #[derive(Debug, Serialize)]
@@ -76,7 +77,7 @@ impl Plan {
                 "{:>3} {} {} ({})",
                 c.action.symbol(),
                 c.kind.label(),
-                c.name,
+                untrusted(&c.name),
                 c.action.verb()
             );
             if let Some(note) = &c.note {
@@ -85,13 +86,14 @@ impl Plan {
             for a in &c.attrs {
                 match (c.action, &a.old) {
                     (Action::Create, None) => {
-                        let _ = writeln!(out, "      {:<22} = {}", a.name, a.show(&a.new));
+                        let name = untrusted(&a.name);
+                        let _ = writeln!(out, "      {name:<22} = {}", a.show(&a.new));
                     }
                     _ => {
                         let _ = writeln!(
                             out,
                             "      {:<22} : {} -> {}",
-                            a.name,
+                            untrusted(&a.name),
                             a.show(&a.old),
                             a.show(&a.new)
                         );

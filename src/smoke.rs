@@ -70,16 +70,7 @@ pub fn slack_error_in(line: &str) -> Option<&str> {
 /// A log line is untrusted text: control characters are shown escaped so
 /// they cannot drive the terminal.
 pub fn printable(line: &str) -> String {
-    line.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
+    crate::display::untrusted(line)
 }
 
 /// The links of the chain that are missing live, each with what it breaks:

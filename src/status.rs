@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::change::{Action, Attr};
+use crate::display::untrusted;
 use crate::plan::Plan;
 use crate::resources::{LiveState, alarm, function};
 
@@ -144,15 +145,15 @@ impl Status {
                 Presence::Extra => "extra (not in the file; `up` deletes it)",
                 Presence::Foreign => "FOREIGN (same name, not this stack's)",
             };
-            let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, r.name);
+            let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, untrusted(&r.name));
             if let (Presence::Drifted, Some(detail)) = (&r.presence, &r.detail) {
-                let _ = writeln!(out, "      # {detail}");
+                let _ = writeln!(out, "      # {}", untrusted(detail));
             }
             for a in &r.drift {
                 let _ = writeln!(
                     out,
                     "      {:<22} live {} / file {}",
-                    a.name,
+                    untrusted(&a.name),
                     a.show(&a.old),
                     a.show(&a.new)
                 );
@@ -162,11 +163,11 @@ impl Status {
             let _ = writeln!(
                 out,
                 "function: state {}, last update {}{}",
-                f.state.as_deref().unwrap_or("unknown"),
-                f.last_update_status.as_deref().unwrap_or("unknown"),
+                untrusted(f.state.as_deref().unwrap_or("unknown")),
+                untrusted(f.last_update_status.as_deref().unwrap_or("unknown")),
                 f.state_reason
                     .as_deref()
-                    .map(|r| format!(" ({r})"))
+                    .map(|r| format!(" ({})", untrusted(r)))
                     .unwrap_or_default()
             );
         }
@@ -174,10 +175,11 @@ impl Status {
             let _ = writeln!(
                 out,
                 "alarm {}: {} since {}: {}",
-                a.name,
-                a.state.as_deref().unwrap_or("unknown"),
-                a.updated.as_deref().unwrap_or("unknown"),
-                a.reason.as_deref().unwrap_or("")
+                untrusted(&a.name),
+                untrusted(a.state.as_deref().unwrap_or("unknown")),
+                untrusted(a.updated.as_deref().unwrap_or("unknown")),
+                // Anyone allowed SetAlarmState writes this (issue 11.2).
+                untrusted(a.reason.as_deref().unwrap_or(""))
             );
         }
         let _ = writeln!(

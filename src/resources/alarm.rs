@@ -494,15 +494,62 @@ tag_api!(
 /// Deletes alarms in batches of 100; a missing name is not an error.
 async fn delete_many(ctx: &Ctx, names: &[String]) -> Result<(), AwsError> {
     for chunk in names.chunks(DELETE_BATCH) {
-        ctx.clients
-            .cloudwatch
-            .delete_alarms()
-            .set_alarm_names(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|e| AwsError::call(KIND.label, chunk.join(", "), "DeleteAlarms", e))?;
+        let mut left = chunk.to_vec();
+        // Bounded: each round either deletes the batch or shrinks it to the
+        // alarms that still exist.
+        for _ in 0..3 {
+            let deleted = ctx
+                .clients
+                .cloudwatch
+                .delete_alarms()
+                .set_alarm_names(Some(left.clone()))
+                .send()
+                .await;
+            match deleted {
+                Ok(_) => break,
+                // AWS: DeleteAlarms naming an alarm that does not exist
+                // answers ResourceNotFound and deletes none of the batch
+                // (issue 10.8). A missing alarm is done; delete the rest.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|x| x.is_resource_not_found()) =>
+                {
+                    left = still_there(ctx, &left).await?;
+                    if left.is_empty() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    return Err(AwsError::call(
+                        KIND.label,
+                        left.join(", "),
+                        "DeleteAlarms",
+                        e,
+                    ));
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// Which of `names` (at most 100, DescribeAlarms' page) exist now.
+async fn still_there(ctx: &Ctx, names: &[String]) -> Result<Vec<String>, AwsError> {
+    let out = ctx
+        .clients
+        .cloudwatch
+        .describe_alarms()
+        .set_alarm_names(Some(names.to_vec()))
+        .max_records(100)
+        .send()
+        .await
+        .map_err(|e| AwsError::call(KIND.label, names.join(", "), "DescribeAlarms", e))?;
+    Ok(out
+        .metric_alarms()
+        .iter()
+        .filter_map(|a| a.alarm_name().map(str::to_string))
+        .filter(|n| names.contains(n))
+        .collect())
 }
 
 #[cfg(test)]

@@ -682,7 +682,7 @@ enum Settled {
 
 /// Waits until the function is Active and its last update finished, and
 /// quotes AWS's reason when it failed instead.
-async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
+pub(super) async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
     wait_function(ctx, Settled::Ready).await
 }
 

@@ -62,6 +62,7 @@ impl Operation for Op {
             Op::Create(s) => add(ctx, s).boxed(),
             Op::Replace(s) => async move {
                 remove(ctx, &s.sid).await?;
+                wait_statement_gone(ctx, &s.sid).await?;
                 add(ctx, s).await
             }
             .boxed(),
@@ -246,36 +247,79 @@ fn attrs(old: Option<&Statement>, new: &Statement) -> Vec<Attr> {
     attrs
 }
 
+/// AddPermission attempts before giving up on ResourceConflictException.
+const ADD_ATTEMPTS: u32 = 6;
+
 async fn add(ctx: &Ctx, s: &Statement) -> Result<(), AwsError> {
     let name = ctx.stack.function_name();
-    let added = ctx
-        .clients
-        .lambda
-        .add_permission()
-        .function_name(&name)
-        .statement_id(&s.sid)
-        .action(&s.action)
-        .principal(&s.principal)
-        .source_arn(&s.source_arn)
-        .set_source_account(s.source_account.clone())
-        .send()
-        .await;
-    match added {
-        Ok(_) => wait_statement(ctx, &s.sid).await,
-        // AWS: the Sid exists already (a concurrent or earlier run). Done if
-        // it says what we want; otherwise replace it.
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|x| x.is_resource_conflict_exception()) =>
-        {
-            if read(ctx).await?.iter().any(|live| live == s) {
-                return Ok(());
+    let mut attempt = 1;
+    loop {
+        let added = ctx
+            .clients
+            .lambda
+            .add_permission()
+            .function_name(&name)
+            .statement_id(&s.sid)
+            .action(&s.action)
+            .principal(&s.principal)
+            .source_arn(&s.source_arn)
+            .set_source_account(s.source_account.clone())
+            .send()
+            .await;
+        let err = match added {
+            Ok(_) => return wait_statement(ctx, &s.sid).await,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|x| x.is_resource_conflict_exception()) =>
+            {
+                e
             }
-            remove(ctx, &s.sid).await?;
-            Box::pin(add(ctx, s)).await
+            Err(e) => return Err(AwsError::call(KIND.label, &s.sid, "AddPermission", e)),
+        };
+        if attempt >= ADD_ATTEMPTS {
+            return Err(AwsError::call(KIND.label, &s.sid, "AddPermission", err));
         }
-        Err(e) => Err(AwsError::call(KIND.label, &s.sid, "AddPermission", e)),
+        attempt += 1;
+        // AWS: ResourceConflictException means either "the statement id
+        // already exists" (a concurrent or earlier run) or "an update is in
+        // progress" on the function (State Pending, LastUpdateStatus
+        // InProgress):
+        // https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html
+        // The policy tells them apart.
+        match read(ctx).await?.iter().find(|live| live.sid == s.sid) {
+            Some(live) if live == s => return Ok(()),
+            Some(_) => {
+                tracing::info!("{}: statement differs; replacing it", s.sid);
+                remove(ctx, &s.sid).await?;
+                wait_statement_gone(ctx, &s.sid).await?;
+            }
+            None => {
+                tracing::info!(
+                    "AddPermission {}: the function is busy (ResourceConflictException); waiting for it (attempt {attempt} of {ADD_ATTEMPTS})",
+                    s.sid
+                );
+                function::wait_function_ready(ctx).await?;
+            }
+        }
     }
+}
+
+/// AWS: the policy read lags RemovePermission too; re-adding the Sid before
+/// the removal shows would conflict with the old statement.
+async fn wait_statement_gone(ctx: &Ctx, sid: &str) -> Result<(), AwsError> {
+    let mut delay = std::time::Duration::from_millis(200);
+    for _ in 0..8 {
+        if !read(ctx).await?.iter().any(|s| s.sid == sid) {
+            return Ok(());
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+    }
+    Err(AwsError::Wait {
+        kind: KIND.label,
+        name: sid.to_string(),
+        message: "removed, but the function's policy still shows it".into(),
+    })
 }
 
 /// AWS: the policy read lags AddPermission; read the statement back by Sid

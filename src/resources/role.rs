@@ -338,12 +338,40 @@ async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
         &name,
         "DeleteRolePolicy",
     )?;
-    let deleted = iam.delete_role().role_name(&name).send().await;
-    gone(
-        deleted,
-        |e| e.is_no_such_entity_exception(),
-        KIND.label,
-        &name,
-        "DeleteRole",
-    )
+    // AWS: right after DeleteRolePolicy, DeleteRole can still answer
+    // DeleteConflict ("must delete policies first") until IAM's change has
+    // propagated (issue 10.8): retry that, bounded.
+    let mut delay = std::time::Duration::from_millis(250);
+    let mut attempt = 1;
+    loop {
+        let deleted = iam.delete_role().role_name(&name).send().await;
+        match deleted {
+            Err(e)
+                if attempt < DELETE_ROLE_ATTEMPTS
+                    && e.as_service_error()
+                        .is_some_and(|x| x.is_delete_conflict_exception()) =>
+            {
+                tracing::info!(
+                    "DeleteRole {name}: DeleteConflict while IAM propagates the policy removal; retrying in {} ms (attempt {} of {DELETE_ROLE_ATTEMPTS})",
+                    delay.as_millis(),
+                    attempt + 1
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(4));
+                attempt += 1;
+            }
+            other => {
+                return gone(
+                    other,
+                    |e| e.is_no_such_entity_exception(),
+                    KIND.label,
+                    &name,
+                    "DeleteRole",
+                );
+            }
+        }
+    }
 }
+
+/// DeleteRole attempts while it answers DeleteConflict: ~15 s of backoff.
+const DELETE_ROLE_ATTEMPTS: u32 = 6;

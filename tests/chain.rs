@@ -923,3 +923,87 @@ fn two_ups_at_once_both_succeed_and_leave_one_chain() {
         .unwrap();
     assert_eq!(subs.subscriptions().len(), 1, "one message, one post");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stray_tags_added_out_of_band_are_removed_and_nothing_else_is_written() {
+    let acct = Account::new();
+    let stack = Stack::new("tagged");
+    up(&acct, &stack, "a.zip");
+    let c = clients(&acct);
+    let stray = || ("stray".to_string(), "x".to_string());
+    c.iam
+        .tag_role()
+        .role_name("tagged-relay")
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("stray")
+                .value("x")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    c.lambda
+        .tag_resource()
+        .resource(arn(&acct, "lambda", "function:tagged-relay"))
+        .tags("stray", "x")
+        .send()
+        .await
+        .unwrap();
+    let topic = arn(&acct, "sns", "tagged-alarms");
+    c.sns
+        .tag_resource()
+        .resource_arn(&topic)
+        .tags(
+            aws_sdk_sns::types::Tag::builder()
+                .key("stray")
+                .value("x")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    acct.reset_calls();
+    up(&acct, &stack, "a.zip");
+    let mut done = writes(&acct);
+    done.sort();
+    assert_eq!(
+        done,
+        vec![
+            pair("iam", "UntagRole"),
+            pair("lambda", "UntagResource"),
+            pair("sns", "UntagResource"),
+        ]
+    );
+    let role = c
+        .iam
+        .list_role_tags()
+        .role_name("tagged-relay")
+        .send()
+        .await
+        .unwrap();
+    let role_tags = sorted(
+        role.tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string())),
+    );
+    assert!(!role_tags.contains(&stray()), "{role_tags:?}");
+    let topic_tags = c
+        .sns
+        .list_tags_for_resource()
+        .resource_arn(&topic)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted(
+            topic_tags
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+        ),
+        expected_tags("tagged")
+    );
+}

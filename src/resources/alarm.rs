@@ -12,8 +12,8 @@ use futures::{FutureExt as _, StreamExt, TryStreamExt, stream};
 
 use super::state::Part;
 use super::{
-    Ctx, LiveState, Operation, Registration, Step, TagApi, TagDiff, Tags, check_owner,
-    converge_tags, diff_tags, function, is_owned, render_tags, topic,
+    Ctx, LiveState, Operation, Registration, Step, TagDiff, Tags, check_owner, converge_tags,
+    diff_tags, function, is_owned, render_tags, tag_api, topic,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -425,7 +425,7 @@ async fn put_and_tag(
             &Tagging {
                 ctx,
                 name: &want.name,
-                arn: &arn,
+                id: &arn,
             },
             tags,
         )
@@ -474,39 +474,13 @@ fn cw_tags(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
-struct Tagging<'a> {
-    ctx: &'a Ctx,
-    name: &'a str,
-    arn: &'a str,
-}
-
-impl TagApi for Tagging<'_> {
-    async fn tag(&self, set: &Tags) -> Result<(), AwsError> {
-        self.ctx
-            .clients
-            .cloudwatch
-            .tag_resource()
-            .resource_arn(self.arn)
-            .set_tags(Some(cw_tags(set)))
-            .send()
-            .await
-            .map_err(|e| AwsError::call(KIND.label, self.name, "TagResource", e))?;
-        Ok(())
-    }
-
-    async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
-        self.ctx
-            .clients
-            .cloudwatch
-            .untag_resource()
-            .resource_arn(self.arn)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(|e| AwsError::call(KIND.label, self.name, "UntagResource", e))?;
-        Ok(())
-    }
-}
+tag_api!(
+    cloudwatch,
+    resource_arn,
+    cw_tags,
+    tag_resource / "TagResource",
+    untag_resource / "UntagResource"
+);
 
 /// Deletes alarms in batches of 100; a missing name is not an error.
 async fn delete_many(ctx: &Ctx, names: &[String]) -> Result<(), AwsError> {

@@ -20,8 +20,8 @@ use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
 use super::{
-    Ctx, LiveState, Operation, Registration, Single, Step, TagApi, TagDiff, Tags, adopt,
-    check_owner, converge_tags, diff_tags, found, gone, log_group, render_tags, role,
+    Ctx, LiveState, Operation, Registration, Single, Step, TagDiff, Tags, adopt, check_owner,
+    converge_tags, diff_tags, found, gone, log_group, render_tags, role, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -409,7 +409,16 @@ async fn update(
         wait_function_ready(ctx).await?;
     }
     if let Some(tags) = tags {
-        converge_tags(&Tagging { ctx }, tags).await?;
+        let arn = ctx.function_arn();
+        converge_tags(
+            &Tagging {
+                ctx,
+                name: &name,
+                id: &arn,
+            },
+            tags,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -432,46 +441,13 @@ async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
     )
 }
 
-struct Tagging<'a> {
-    ctx: &'a Ctx,
-}
-
-impl TagApi for Tagging<'_> {
-    async fn tag(&self, set: &Tags) -> Result<(), AwsError> {
-        self.ctx
-            .clients
-            .lambda
-            .tag_resource()
-            .resource(self.ctx.function_arn())
-            .set_tags(Some(set.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::call(KIND.label, self.ctx.stack.function_name(), "TagResource", e)
-            })?;
-        Ok(())
-    }
-
-    async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
-        self.ctx
-            .clients
-            .lambda
-            .untag_resource()
-            .resource(self.ctx.function_arn())
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::call(
-                    KIND.label,
-                    self.ctx.stack.function_name(),
-                    "UntagResource",
-                    e,
-                )
-            })?;
-        Ok(())
-    }
-}
+tag_api!(
+    lambda,
+    resource,
+    |t: &Tags| t.clone().into_iter().collect(),
+    tag_resource / "TagResource",
+    untag_resource / "UntagResource"
+);
 
 /// What a failed Lambda write means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
 use super::{
-    Ctx, Operation, Registration, Single, Step, TagApi, TagDiff, Tags, adopt, check_owner,
-    converge_tags, diff_tags, gone, render_tags,
+    Ctx, Operation, Registration, Single, Step, TagDiff, Tags, adopt, check_owner, converge_tags,
+    diff_tags, gone, render_tags, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -184,7 +184,15 @@ async fn update(
     }
     if let Some(tags) = tags {
         let arn = ctx.log_group_arn();
-        converge_tags(&Tagging { ctx, arn: &arn }, tags).await?;
+        converge_tags(
+            &Tagging {
+                ctx,
+                name: &name,
+                id: &arn,
+            },
+            tags,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -219,49 +227,10 @@ async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<(), AwsError>
     Ok(())
 }
 
-struct Tagging<'a> {
-    ctx: &'a Ctx,
-    arn: &'a str,
-}
-
-impl TagApi for Tagging<'_> {
-    async fn tag(&self, set: &Tags) -> Result<(), AwsError> {
-        self.ctx
-            .clients
-            .logs
-            .tag_resource()
-            .resource_arn(self.arn)
-            .set_tags(Some(set.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::call(
-                    KIND.label,
-                    self.ctx.stack.log_group_name(),
-                    "TagResource",
-                    e,
-                )
-            })?;
-        Ok(())
-    }
-
-    async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
-        self.ctx
-            .clients
-            .logs
-            .untag_resource()
-            .resource_arn(self.arn)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::call(
-                    KIND.label,
-                    self.ctx.stack.log_group_name(),
-                    "UntagResource",
-                    e,
-                )
-            })?;
-        Ok(())
-    }
-}
+tag_api!(
+    logs,
+    resource_arn,
+    |t: &Tags| t.clone().into_iter().collect(),
+    tag_resource / "TagResource",
+    untag_resource / "UntagResource"
+);

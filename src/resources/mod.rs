@@ -35,6 +35,7 @@ use crate::secret::Secret;
 
 pub use aws_call::{found, gone};
 pub use state::LiveState;
+use tags::tag_api;
 pub use tags::{TagApi, TagDiff, Tags, converge_tags, diff_tags, render_tags};
 
 /// Every resource kind relayctl manages: the one list a new kind joins.

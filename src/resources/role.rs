@@ -10,8 +10,8 @@ use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::{
-    Ctx, Operation, Registration, Single, Step, TagApi, TagDiff, Tags, adopt, check_owner,
-    converge_tags, diff_tags, found, gone, normalize_policy, render_tags,
+    Ctx, Operation, Registration, Single, Step, TagDiff, Tags, adopt, check_owner, converge_tags,
+    diff_tags, found, gone, normalize_policy, render_tags, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind};
@@ -273,7 +273,15 @@ async fn update(
         put_policy(ctx, policy).await?;
     }
     if let Some(tags) = tags {
-        converge_tags(&Tagging { ctx, name: &name }, tags).await?;
+        converge_tags(
+            &Tagging {
+                ctx,
+                name: &name,
+                id: &name,
+            },
+            tags,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -304,38 +312,13 @@ async fn put_policy(ctx: &Ctx, policy: &Value) -> Result<(), AwsError> {
     Ok(())
 }
 
-struct Tagging<'a> {
-    ctx: &'a Ctx,
-    name: &'a str,
-}
-
-impl TagApi for Tagging<'_> {
-    async fn tag(&self, set: &Tags) -> Result<(), AwsError> {
-        self.ctx
-            .clients
-            .iam
-            .tag_role()
-            .role_name(self.name)
-            .set_tags(Some(iam_tags(set)))
-            .send()
-            .await
-            .map_err(|e| AwsError::call(KIND.label, self.name, "TagRole", e))?;
-        Ok(())
-    }
-
-    async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
-        self.ctx
-            .clients
-            .iam
-            .untag_role()
-            .role_name(self.name)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(|e| AwsError::call(KIND.label, self.name, "UntagRole", e))?;
-        Ok(())
-    }
-}
+tag_api!(
+    iam,
+    role_name,
+    iam_tags,
+    tag_role / "TagRole",
+    untag_role / "UntagRole"
+);
 
 /// Inline policies must go before the role can; policies attached by
 /// someone else are not ours to detach, so DeleteRole then fails and says so.

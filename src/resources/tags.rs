@@ -75,6 +75,37 @@ pub async fn converge_tags(api: &impl TagApi, diff: &TagDiff) -> Result<(), AwsE
     Ok(())
 }
 
+/// Defines `Tagging { ctx, name, id }`, the `TagApi` of a service whose tag
+/// and untag calls take the resource by one id setter (`resource_arn`,
+/// `resource`, `role_name`) and tags through `$convert(&Tags)`.
+macro_rules! tag_api {
+    ($client:ident, $id:ident, $convert:expr,
+     $tag:ident / $tag_op:literal, $untag:ident / $untag_op:literal) => {
+        struct Tagging<'a> {
+            ctx: &'a $crate::resources::Ctx,
+            name: &'a str,
+            id: &'a str,
+        }
+
+        impl $crate::resources::TagApi for Tagging<'_> {
+            async fn tag(&self, set: &$crate::resources::Tags) -> Result<(), AwsError> {
+                let call = self.ctx.clients.$client.$tag().$id(self.id);
+                let sent = call.set_tags(Some($convert(set))).send().await;
+                sent.map_err(|e| AwsError::call(KIND.label, self.name, $tag_op, e))?;
+                Ok(())
+            }
+
+            async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
+                let call = self.ctx.clients.$client.$untag().$id(self.id);
+                let sent = call.set_tag_keys(Some(keys.to_vec())).send().await;
+                sent.map_err(|e| AwsError::call(KIND.label, self.name, $untag_op, e))?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use tag_api;
+
 #[cfg(test)]
 mod tests {
     use super::*;

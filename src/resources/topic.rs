@@ -8,8 +8,8 @@ use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
 use super::{
-    Ctx, LiveState, Operation, Registration, Single, Step, TagApi, TagDiff, Tags, check_owner,
-    converge_tags, diff_tags, found, gone, render_tags,
+    Ctx, LiveState, Operation, Registration, Single, Step, TagDiff, Tags, check_owner,
+    converge_tags, diff_tags, found, gone, render_tags, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind};
@@ -40,8 +40,16 @@ impl Operation for Op {
         match self {
             Op::Create(want) => create(ctx, want).boxed(),
             Op::Update { tags } => {
-                let arn = ctx.topic_arn();
-                async move { converge_tags(&Tagging { ctx, arn: &arn }, tags).await }.boxed()
+                let (name, arn) = (ctx.stack.topic_name(), ctx.topic_arn());
+                async move {
+                    let tagging = Tagging {
+                        ctx,
+                        name: &name,
+                        id: &arn,
+                    };
+                    converge_tags(&tagging, tags).await
+                }
+                .boxed()
             }
             Op::Delete => delete(ctx).boxed(),
         }
@@ -177,39 +185,10 @@ async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
     )
 }
 
-struct Tagging<'a> {
-    ctx: &'a Ctx,
-    arn: &'a str,
-}
-
-impl TagApi for Tagging<'_> {
-    async fn tag(&self, set: &Tags) -> Result<(), AwsError> {
-        self.ctx
-            .clients
-            .sns
-            .tag_resource()
-            .resource_arn(self.arn)
-            .set_tags(Some(sns_tags(set)))
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::call(KIND.label, self.ctx.stack.topic_name(), "TagResource", e)
-            })?;
-        Ok(())
-    }
-
-    async fn untag(&self, keys: &[String]) -> Result<(), AwsError> {
-        self.ctx
-            .clients
-            .sns
-            .untag_resource()
-            .resource_arn(self.arn)
-            .set_tag_keys(Some(keys.to_vec()))
-            .send()
-            .await
-            .map_err(|e| {
-                AwsError::call(KIND.label, self.ctx.stack.topic_name(), "UntagResource", e)
-            })?;
-        Ok(())
-    }
-}
+tag_api!(
+    sns,
+    resource_arn,
+    sns_tags,
+    tag_resource / "TagResource",
+    untag_resource / "UntagResource"
+);

@@ -26,6 +26,7 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub account: String,
     pub region: String,
     /// `aws`, `aws-cn`, `aws-us-gov`: part of every ARN relayctl derives.
@@ -86,6 +87,7 @@ impl Clients {
             sns: aws_sdk_sns::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
             account,
             region,
             partition,

@@ -145,6 +145,12 @@ impl Status {
                 Presence::Foreign => "FOREIGN (same name, not this stack's)",
             };
             let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, r.name);
+            // What a present or missing resource has to say (an SSM
+            // parameter's version and last change, or how to create it).
+            if let (Presence::Present | Presence::Missing, Some(detail)) = (&r.presence, &r.detail)
+            {
+                let _ = writeln!(out, "      {detail}");
+            }
             for a in &r.drift {
                 let _ = writeln!(
                     out,

@@ -347,6 +347,15 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
         "{at_second:?}"
     );
 
+    // status in text shows the new version, never the value.
+    let out = ok(relayctl(&acct, d, &["-vvv", "status"], None, &[]));
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        shown.contains("SecureString, version 2, last modified 20"),
+        "{shown}"
+    );
+    outputs.push(text(&out));
+
     // Nothing the handler logged, nothing the fake recorded, holds the URL.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let log = handler_log(&acct).await;

@@ -600,28 +600,12 @@ fn is_instance_id(s: &str) -> bool {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn small_predicates() {
-        assert!(is_region("eu-west-1") && is_region("us-gov-west-1"));
-        assert!(!is_region("eu-west") && !is_region("EU-WEST-1") && !is_region("west-1"));
-        assert!(is_env_var_name("SLACK_WEBHOOK_URL") && is_env_var_name("_x1"));
-        assert!(!is_env_var_name("1X") && !is_env_var_name("A-B") && !is_env_var_name(""));
-        assert!(is_instance_id("i-0123456789abcdef0") && is_instance_id("i-0123abcd"));
-        assert!(!is_instance_id("i-0123456789ABCDEF0") && !is_instance_id("i-012345678"));
-        assert!(is_stack_name("cpu-relay") && !is_stack_name("-x") && !is_stack_name("x-"));
-    }
-}
-
 /// AWS: SSM parameter names (PutParameter `Name`, "Naming constraints" in
 /// https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html):
 /// a-z A-Z 0-9 . - _ and /, at most 1011 characters, not beginning with
 /// `aws` or `ssm` (in any case, also as the first level of a hierarchy), a
 /// name with / is fully qualified (starts with /), at most 15 levels.
-pub(crate) fn check_parameter_name(name: &str) -> Result<(), &'static str> {
+fn check_parameter_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() || name.len() > 1011 {
         return Err("it must be 1 to 1011 characters long");
     }
@@ -645,4 +629,20 @@ pub(crate) fn check_parameter_name(name: &str) -> Result<(), &'static str> {
         return Err("at most 15 hierarchy levels");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_predicates() {
+        assert!(is_region("eu-west-1") && is_region("us-gov-west-1"));
+        assert!(!is_region("eu-west") && !is_region("EU-WEST-1") && !is_region("west-1"));
+        assert!(is_env_var_name("SLACK_WEBHOOK_URL") && is_env_var_name("_x1"));
+        assert!(!is_env_var_name("1X") && !is_env_var_name("A-B") && !is_env_var_name(""));
+        assert!(is_instance_id("i-0123456789abcdef0") && is_instance_id("i-0123abcd"));
+        assert!(!is_instance_id("i-0123456789ABCDEF0") && !is_instance_id("i-012345678"));
+        assert!(is_stack_name("cpu-relay") && !is_stack_name("-x") && !is_stack_name("x-"));
+    }
 }

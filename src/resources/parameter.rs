@@ -204,3 +204,70 @@ pub fn down_steps(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
         None => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::state::Part;
+    use crate::resources::test_ctx;
+
+    const STACK: &str = "name: p\nslack:\n  webhook_url_ssm: /relay/p/hook\nalarms:\n  - name: cpu\n    instance_id: i-0123456789abcdef0";
+
+    fn state(live: Option<Live>) -> LiveState {
+        let mut state = LiveState::default();
+        state.insert(KIND, Part::new(live, Vec::new()));
+        state
+    }
+
+    fn param(owned: bool, kind: &str) -> Live {
+        Live {
+            version: 3,
+            kind: kind.into(),
+            last_modified: Some("2026-11-30T16:00:00Z".into()),
+            owned,
+        }
+    }
+
+    #[test]
+    fn up_never_writes_it_and_stops_while_it_is_unusable() {
+        let ctx = test_ctx(STACK, None);
+        let missing = Live::plan(&ctx, None);
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].change.action, Action::Create);
+        assert!(missing[0].op.is_none(), "only `secret set` writes it");
+        assert!(unusable(&ctx, &state(None)).is_some());
+        assert!(unusable(&ctx, &state(Some(param(true, "String")))).is_some());
+        assert_eq!(
+            unusable(&ctx, &state(Some(param(false, SECURE_STRING)))),
+            None
+        );
+        let present = Live::plan(&ctx, Some(&param(true, SECURE_STRING)));
+        assert_eq!(present[0].change.action, Action::NoOp);
+        assert_eq!(
+            present[0].change.note.as_deref(),
+            Some("SecureString, version 3, last modified 2026-11-30T16:00:00Z")
+        );
+    }
+
+    #[test]
+    fn down_deletes_only_what_the_stack_created() {
+        let ctx = test_ctx(STACK, None);
+        let owned = down_steps(&ctx, &state(Some(param(true, SECURE_STRING))));
+        assert_eq!(owned[0].change.action, Action::Delete);
+        assert!(owned[0].op.is_some());
+        let foreign = down_steps(&ctx, &state(Some(param(false, SECURE_STRING))));
+        assert_eq!(foreign[0].change.action, Action::NoOp);
+        assert!(foreign[0].op.is_none());
+        assert!(down_steps(&ctx, &state(None)).is_empty());
+    }
+
+    #[test]
+    fn without_webhook_url_ssm_there_is_nothing_to_read_or_plan() {
+        let ctx = test_ctx(
+            "name: p\nslack:\n  webhook_url_env: X\nalarms:\n  - name: cpu\n    instance_id: i-0123456789abcdef0",
+            None,
+        );
+        assert!(Live::plan(&ctx, None).is_empty());
+        assert_eq!(unusable(&ctx, &state(None)), None);
+    }
+}

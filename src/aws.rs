@@ -25,6 +25,7 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub ssm: aws_sdk_ssm::Client,
     pub account: String,
     pub region: String,
     /// `aws`, `aws-cn`, `aws-us-gov`: part of every ARN relayctl derives.
@@ -93,6 +94,7 @@ impl Clients {
             sns: client!(aws_sdk_sns),
             lambda: client!(aws_sdk_lambda),
             cloudwatch: client!(aws_sdk_cloudwatch),
+            ssm: client!(aws_sdk_ssm),
             account,
             region,
             partition,

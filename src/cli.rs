@@ -96,6 +96,31 @@ pub enum Command {
     /// why not. CloudWatch restores the alarm's real state at its next
     /// evaluation.
     Test(TestArgs),
+    /// The webhook as an SSM SecureString (stack.yaml `slack.webhook_url_ssm`).
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store the Slack webhook URL in the stack's SecureString parameter,
+    /// read from stdin or from the environment variable --from-env names,
+    /// never from an argument, and never echoed. A new parameter gets the
+    /// stack's ownership tag (`down` deletes only such a one); an existing
+    /// one gets a new version, which the running handler picks up when
+    /// Slack refuses the old URL: no `up` needed.
+    Set(SecretSetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretSetArgs {
+    /// Read the URL from this environment variable instead of stdin.
+    #[arg(long, value_name = "VAR")]
+    pub from_env: Option<String>,
+    /// KMS key (id, ARN or alias) to encrypt with; default the AWS-managed
+    /// key alias/aws/ssm.
+    #[arg(long, value_name = "KEY")]
+    pub key_id: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -146,8 +146,16 @@ impl Status {
                 Presence::Foreign => "FOREIGN (same name, not this stack's)",
             };
             let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, untrusted(&r.name));
-            if let (Presence::Drifted, Some(detail)) = (&r.presence, &r.detail) {
-                let _ = writeln!(out, "      # {}", untrusted(detail));
+            match (&r.presence, &r.detail) {
+                (Presence::Drifted, Some(detail)) => {
+                    let _ = writeln!(out, "      # {}", untrusted(detail));
+                }
+                // What a present or missing resource has to say (an SSM
+                // parameter's version and last change, or how to create it).
+                (Presence::Present | Presence::Missing, Some(detail)) => {
+                    let _ = writeln!(out, "      {}", untrusted(detail));
+                }
+                _ => {}
             }
             for a in &r.drift {
                 let _ = writeln!(

@@ -51,6 +51,7 @@ fn repo_stack_yaml_is_the_seed_chain() {
         region: None,
         slack: Slack {
             webhook_url_env: "SLACK_WEBHOOK_URL".into(),
+            webhook_url_ssm: None,
             channel: None,
         },
         handler: Handler {
@@ -805,4 +806,79 @@ fn a_repeated_field_is_a_problem_of_its_own() {
         problems[0].message,
         "appears a second time (first on line 1)"
     );
+}
+
+/// Problems of an inline stack file that must be invalid.
+fn problems_in(yaml: &str) -> (Vec<Problem>, String) {
+    match Stack::parse(yaml, &repo().join("inline.yaml")) {
+        Ok(stack) => panic!("should be invalid, got {stack:?}"),
+        Err(e) => {
+            let shown = e.to_string();
+            (e.problems().to_vec(), shown)
+        }
+    }
+}
+
+fn with_slack(slack: &str) -> String {
+    format!(
+        "name: cpu-relay\nslack:\n{slack}alarms:\n  - name: high-cpu\n    instance_id: i-0123456789abcdef0\n"
+    )
+}
+
+#[test]
+fn issue_13_webhook_url_ssm_replaces_the_env_var() {
+    let stack = Stack::parse(
+        &with_slack("  webhook_url_ssm: /relay/cpu-relay/slack-webhook\n"),
+        &repo().join("inline.yaml"),
+    )
+    .expect("valid");
+    assert_eq!(
+        stack.slack.webhook_url_ssm.as_deref(),
+        Some("/relay/cpu-relay/slack-webhook")
+    );
+    assert_eq!(stack.slack.webhook_url_env, "");
+}
+
+#[test]
+fn issue_13_exactly_one_webhook_source() {
+    let (problems, _) = problems_in(&with_slack(
+        "  webhook_url_env: SLACK_WEBHOOK_URL\n  webhook_url_ssm: /relay/x\n",
+    ));
+    let p = at(&problems, "slack.webhook_url_ssm");
+    assert!(p.message.contains("together with webhook_url_env"), "{p:?}");
+    let (problems, _) = problems_in(&with_slack("  channel: \"#alerts\"\n"));
+    let p = at(&problems, "slack.webhook_url_env");
+    assert!(
+        p.hint.as_deref().unwrap_or("").contains("webhook_url_ssm"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn issue_13_ssm_names_follow_ssm_rules_and_urls_are_never_echoed() {
+    for bad in [
+        "zqrelay/no-leading-slash",
+        "/aws/zq",
+        "ssmzq",
+        "/zq//empty",
+        "/zq/",
+        "/zq/sp ace",
+    ] {
+        let (problems, shown) =
+            problems_in(&with_slack(&format!("  webhook_url_ssm: \"{bad}\"\n")));
+        let p = at(&problems, "slack.webhook_url_ssm");
+        assert!(
+            p.message.contains("is not an SSM parameter name"),
+            "{bad}: {p:?}"
+        );
+        assert!(!shown.contains("zq"), "{bad} echoed: {shown}");
+    }
+    let url = "https://hooks.slack.com/services/T000/B000/secretpart";
+    let (problems, shown) = problems_in(&with_slack(&format!("  webhook_url_ssm: {url}\n")));
+    at(&problems, "slack.webhook_url_ssm");
+    assert!(
+        !shown.contains("secretpart") && !shown.contains("T000"),
+        "{shown}"
+    );
+    assert!(shown.contains("relayctl secret set"), "{shown}");
 }

@@ -5,6 +5,7 @@
 mod down;
 mod output;
 mod plan;
+mod secret;
 mod session;
 mod status;
 mod test;
@@ -42,6 +43,10 @@ pub enum Error {
     NoSuchAlarm(String),
     #[error("the chain is not in place: {0} missing")]
     NotUp(String),
+    #[error("{0}; nothing was changed")]
+    NoSecret(String),
+    #[error("{0}")]
+    SecretInput(String),
     #[error("{} resource(s) named like this stack's are not owned by it; nothing was changed:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
     Foreign(Vec<AwsError>),
 }
@@ -61,6 +66,16 @@ impl Error {
             Error::NotUp(_) => {
                 Some("run `relayctl up` first (`relayctl status` shows what is there)".into())
             }
+            Error::NoSecret(_) => Some(
+                "store the webhook first: `relayctl secret set < file` or \
+                 `relayctl secret set --from-env VAR`"
+                    .into(),
+            ),
+            Error::SecretInput(_) => Some(
+                "pass the Slack incoming webhook URL on stdin or name the environment \
+                 variable holding it with --from-env; never as an argument"
+                    .into(),
+            ),
             Error::Foreign(found) => match found.as_slice() {
                 [one] => one.hint(),
                 _ => Some("rename the stack, or delete or tag those resources yourself".into()),
@@ -101,6 +116,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Down => down::run(g).await,
             Command::Status(args) => status::run(g, args).await,
             Command::Test(args) => test::run(g, args).await,
+            Command::Secret(cmd) => secret::run(g, cmd).await,
         }
     });
     match result {

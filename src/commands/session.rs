@@ -65,6 +65,9 @@ pub fn load_stack(g: &Global) -> Result<Stack> {
 
 /// The webhook when it is set here; compared only then.
 pub fn optional_webhook(stack: &Stack) -> Option<Secret> {
+    if stack.slack.webhook_url_ssm.is_some() {
+        return None;
+    }
     stack.webhook_url().ok().map(Secret::new)
 }
 

@@ -43,7 +43,11 @@ pub async fn run(g: &Global, args: &TestArgs) -> Result<ExitCode> {
             "{alarm} was already in ALARM, and setting a state the alarm is in fires nothing: set it to INSUFFICIENT_DATA first (no action is attached to that state), then to ALARM.\n"
         ));
     }
-    text.push_str(&verdict_text(&verdict, &alarm, &group, &broken));
+    let source = match &s.ctx.stack.slack.webhook_url_ssm {
+        Some(name) => format!("SSM parameter {name}: `relayctl secret set` stores a new one"),
+        None => format!("{} at `up`", s.ctx.stack.slack.webhook_url_env),
+    };
+    text.push_str(&verdict_text(&verdict, &alarm, &group, &broken, &source));
     let json = serde_json::json!({"alarm": alarm, "delivered": ok, "detail": text.trim(), "missing": broken});
     print(g.output, text, json.to_string());
     Ok(if ok {
@@ -54,7 +58,13 @@ pub async fn run(g: &Global, args: &TestArgs) -> Result<ExitCode> {
 }
 
 /// What the verdict means for the user, with what to check next.
-fn verdict_text(verdict: &Verdict, alarm: &str, group: &str, broken: &[String]) -> String {
+fn verdict_text(
+    verdict: &Verdict,
+    alarm: &str,
+    group: &str,
+    broken: &[String],
+    source: &str,
+) -> String {
     match verdict {
         Verdict::Delivered { after } => format!(
             "Slack accepted the test notification for {alarm} ({:.1}s after firing).\n",
@@ -68,7 +78,7 @@ fn verdict_text(verdict: &Verdict, alarm: &str, group: &str, broken: &[String]) 
                 }
             };
             format!(
-                "{refusal}. The handler logged:\n  {}\nCheck the webhook (SLACK_WEBHOOK_URL at `up`) and the channel.\n",
+                "{refusal}. The handler logged:\n  {}\nCheck the webhook ({source}) and the channel.\n",
                 smoke::printable(line.trim())
             )
         }

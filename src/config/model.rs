@@ -41,8 +41,12 @@ pub struct Stack {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slack {
-    /// Name of the environment variable that holds the webhook URL at `up` time.
+    /// Name of the environment variable that holds the webhook URL at `up`
+    /// time. Empty when `webhook_url_ssm` is set (exactly one of the two).
     pub webhook_url_env: String,
+    /// Name of the SSM SecureString parameter holding the webhook URL, read
+    /// by the handler itself; the function's environment holds only this name.
+    pub webhook_url_ssm: Option<String>,
     pub channel: Option<String>,
 }
 

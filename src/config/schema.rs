@@ -74,6 +74,11 @@ pub(crate) const SLACK_FIELDS: &[Field] = &[
         Kind::Text,
         "the variable's name, e.g. `webhook_url_env: SLACK_WEBHOOK_URL`",
     ),
+    field(
+        "webhook_url_ssm",
+        Kind::Text,
+        "a SecureString parameter's name, e.g. `webhook_url_ssm: /relay/cpu-relay/slack-webhook`",
+    ),
     field("channel", Kind::Text, "e.g. `channel: \"#alerts\"`"),
 ];
 
@@ -555,7 +560,14 @@ fn expected(kind: Kind) -> &'static str {
 
 /// The message and hint for a webhook found in the file.
 fn secret_problem(path: &str) -> (&'static str, &'static str) {
-    if path == "slack.webhook_url_env" {
+    if path == "slack.webhook_url_ssm" {
+        (
+            "looks like a URL",
+            "put the name of an SSM SecureString parameter here (e.g. \
+             /relay/cpu-relay/slack-webhook), not the URL: store the URL with \
+             `relayctl secret set`",
+        )
+    } else if path == "slack.webhook_url_env" {
         (
             "looks like a URL",
             "put the name of an environment variable here (e.g. SLACK_WEBHOOK_URL), \

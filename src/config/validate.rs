@@ -151,28 +151,24 @@ impl Validator {
             }
             return Slack {
                 webhook_url_env: String::new(),
+                webhook_url_ssm: None,
                 channel: None,
             };
         };
         let var = Self::text(slack, "webhook_url_env").unwrap_or_default();
-        // The value is never echoed: whatever was pasted here may be a secret.
-        if var.is_empty() {
-            self.required(slack, "webhook_url_env", env_hint);
-        } else if looks_like_url(&var) {
-            self.problem(
+        let ssm = Self::text(slack, "webhook_url_ssm");
+        match &ssm {
+            Some(_) if !var.is_empty() => self.problem(
                 slack,
-                "webhook_url_env",
-                "looks like a URL",
-                "put the name of an environment variable here (e.g. SLACK_WEBHOOK_URL), not \
-                 the URL: secrets stay out of files",
-            );
-        } else if !is_env_var_name(&var) {
-            self.problem(
-                slack,
-                "webhook_url_env",
-                "is not an environment variable name (value not shown)",
-                format!("use letters, digits and '_', not starting with a digit: {env_hint}"),
-            );
+                "webhook_url_ssm",
+                "is set together with webhook_url_env",
+                "use exactly one of the two: webhook_url_env (the URL from an environment \
+                 variable at `up`) or webhook_url_ssm (a SecureString the handler reads)",
+            ),
+            Some(name) => self.ssm_parameter_name(slack, name),
+            // A webhook_url_ssm already refused by the schema is not absent.
+            None if !slack.is_missing("webhook_url_ssm") => {}
+            None => self.webhook_env(slack, &var, env_hint),
         }
         let channel = Self::text(slack, "channel");
         if channel.as_ref().is_some_and(|c| c.trim().is_empty()) {
@@ -185,7 +181,58 @@ impl Validator {
         }
         Slack {
             webhook_url_env: var,
+            webhook_url_ssm: ssm,
             channel,
+        }
+    }
+
+    fn webhook_env(&mut self, slack: &Section, var: &str, env_hint: &str) {
+        // The value is never echoed: whatever was pasted here may be a secret.
+        if var.is_empty() {
+            self.required(
+                slack,
+                "webhook_url_env",
+                &format!("{env_hint}; or webhook_url_ssm, an SSM SecureString parameter's name"),
+            );
+        } else if looks_like_url(var) {
+            self.problem(
+                slack,
+                "webhook_url_env",
+                "looks like a URL",
+                "put the name of an environment variable here (e.g. SLACK_WEBHOOK_URL), not \
+                 the URL: secrets stay out of files",
+            );
+        } else if !is_env_var_name(var) {
+            self.problem(
+                slack,
+                "webhook_url_env",
+                "is not an environment variable name (value not shown)",
+                format!("use letters, digits and '_', not starting with a digit: {env_hint}"),
+            );
+        }
+    }
+
+    /// SSM's parameter-name rules (PutParameter `Name`). The value is never
+    /// echoed: it may be a pasted URL.
+    fn ssm_parameter_name(&mut self, slack: &Section, name: &str) {
+        let field = "webhook_url_ssm";
+        if looks_like_url(name) {
+            self.problem(
+                slack,
+                field,
+                "looks like a URL",
+                "put the name of an SSM SecureString parameter here (e.g. \
+                 /relay/cpu-relay/slack-webhook), not the URL: store the URL with \
+                 `relayctl secret set`",
+            );
+        } else if let Err(why) = check_parameter_name(name) {
+            self.problem(
+                slack,
+                field,
+                format!("is not an SSM parameter name (value not shown): {why}"),
+                "e.g. /relay/cpu-relay/slack-webhook: letters, digits and . - _ /, a \
+                 hierarchy starting with /",
+            );
         }
     }
 
@@ -551,6 +598,37 @@ fn is_instance_id(s: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
+}
+
+/// AWS: SSM parameter names (PutParameter `Name`, "Naming constraints" in
+/// https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html):
+/// a-z A-Z 0-9 . - _ and /, at most 1011 characters, not beginning with
+/// `aws` or `ssm` (in any case, also as the first level of a hierarchy), a
+/// name with / is fully qualified (starts with /), at most 15 levels.
+fn check_parameter_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name.len() > 1011 {
+        return Err("it must be 1 to 1011 characters long");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+    {
+        return Err("only letters, digits and . - _ / are allowed");
+    }
+    if name.contains('/') && !name.starts_with('/') {
+        return Err("a name with / must start with /");
+    }
+    if name.ends_with('/') || name.contains("//") {
+        return Err("a hierarchy level is empty");
+    }
+    let first = name.trim_start_matches('/').to_ascii_lowercase();
+    if first.starts_with("aws") || first.starts_with("ssm") {
+        return Err("names beginning with aws or ssm are reserved");
+    }
+    if name.matches('/').count() > 15 {
+        return Err("at most 15 hierarchy levels");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Lambda function `{stack}-relay`: the Rust handler on provided.al2023,
-//! with the webhook URL and channel in its environment.
+//! with the webhook URL (or, with `webhook_url_ssm`, only the name of the
+//! SSM parameter holding it) and the channel in its environment.
 //! Depends on the role (it runs as it) and the log group (it writes there).
 //! Owned by tag. Configuration and code are separate AWS calls, each waited
 //! on, so they are separate attributes of one update here.
@@ -34,6 +35,9 @@ pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
 pub const ENV_WEBHOOK: &str = "SLACK_WEBHOOK_URL";
 pub const ENV_CHANNEL: &str = "SLACK_CHANNEL";
+/// The SSM parameter the handler reads the webhook from (never with ENV_WEBHOOK:
+/// the handler refuses both at init).
+pub const ENV_SSM_PARAMETER: &str = "SLACK_WEBHOOK_SSM_PARAMETER";
 
 /// How long to keep retrying while a new role propagates through IAM.
 /// Overridable for tests and slow accounts.
@@ -135,6 +139,9 @@ pub struct Desired {
     pub architecture: &'static str,
     /// None: not known here (status, down), so not compared.
     pub webhook: Option<Secret>,
+    /// The webhook's SSM parameter name (stack `webhook_url_ssm`); then the
+    /// function has no ENV_WEBHOOK at all.
+    pub ssm_parameter: Option<String>,
     pub channel: Option<String>,
     /// None: no package built (status), so code is not compared.
     pub code_sha256: Option<String>,
@@ -208,6 +215,7 @@ pub fn desired(ctx: &Ctx) -> Desired {
         timeout_s: h.timeout_s,
         architecture: h.architecture.as_str(),
         webhook: ctx.webhook.clone(),
+        ssm_parameter: ctx.stack.slack.webhook_url_ssm.clone(),
         channel: ctx.stack.slack.channel.clone(),
         code_sha256: ctx.package.as_ref().map(|p| p.sha256.clone()),
         tags: ctx.tags(),
@@ -362,13 +370,22 @@ fn create_attrs(want: &Desired) -> Vec<Attr> {
         Attr::new("memory_mb", None, Some(want.memory_mb.to_string())),
         Attr::new("timeout_s", None, Some(want.timeout_s.to_string())),
         Attr::new("architecture", None, Some(want.architecture.into())),
-        Attr::new(
-            format!("env.{ENV_WEBHOOK}"),
-            None,
-            want.webhook.as_ref().map(|s| s.expose().to_string()),
-        )
-        .sensitive(),
     ];
+    match &want.ssm_parameter {
+        Some(name) => attrs.push(Attr::new(
+            format!("env.{ENV_SSM_PARAMETER}"),
+            None,
+            Some(name.clone()),
+        )),
+        None => attrs.push(
+            Attr::new(
+                format!("env.{ENV_WEBHOOK}"),
+                None,
+                want.webhook.as_ref().map(|s| s.expose().to_string()),
+            )
+            .sensitive(),
+        ),
+    }
     if let Some(channel) = &want.channel {
         attrs.push(Attr::new(
             format!("env.{ENV_CHANNEL}"),
@@ -402,7 +419,19 @@ fn config_attrs(live: &Live, want: &Desired) -> Vec<Attr> {
     for (name, old, new) in wanted {
         compare(&mut attrs, name, old, Some(new));
     }
-    if let Some(url) = &want.webhook {
+    if want.ssm_parameter.is_some() {
+        // Switching to SSM: the URL leaves the function's configuration.
+        if live.webhook.is_some() {
+            attrs.push(
+                Attr::new(
+                    format!("env.{ENV_WEBHOOK}"),
+                    live.webhook.as_ref().map(|s| s.expose().to_string()),
+                    None,
+                )
+                .sensitive(),
+            );
+        }
+    } else if let Some(url) = &want.webhook {
         let old = live.webhook.as_ref().map(|s| s.expose().to_string());
         if old.as_deref() != Some(url.expose()) {
             attrs.push(
@@ -415,6 +444,14 @@ fn config_attrs(live: &Live, want: &Desired) -> Vec<Attr> {
             );
         }
     }
+    // Compared even when not wanted: back on webhook_url_env, a leftover
+    // parameter name would make the handler refuse to start.
+    compare(
+        &mut attrs,
+        &format!("env.{ENV_SSM_PARAMETER}"),
+        live.env.get(ENV_SSM_PARAMETER).cloned(),
+        want.ssm_parameter.clone(),
+    );
     compare(
         &mut attrs,
         &format!("env.{ENV_CHANNEL}"),
@@ -426,7 +463,9 @@ fn config_attrs(live: &Live, want: &Desired) -> Vec<Attr> {
 
 fn environment(want: &Desired) -> Environment {
     let mut vars = HashMap::new();
-    if let Some(url) = &want.webhook {
+    if let Some(name) = &want.ssm_parameter {
+        vars.insert(ENV_SSM_PARAMETER.to_string(), name.clone());
+    } else if let Some(url) = &want.webhook {
         vars.insert(ENV_WEBHOOK.to_string(), url.expose().to_string());
     }
     if let Some(channel) = &want.channel {
@@ -845,6 +884,66 @@ mod tests {
             "{:?}",
             change.change.attrs
         );
+    }
+
+    const SSM_STACK: &str = "name: fn\nslack:\n  webhook_url_ssm: /relay/fn/hook\nalarms:\n  - name: cpu\n    instance_id: i-0123456789abcdef0";
+
+    #[test]
+    fn issue_13_switching_to_ssm_removes_the_url_and_names_the_parameter() {
+        let env_ctx = test_ctx(STACK, Some("sha-a"));
+        let live = live_as_desired(&env_ctx);
+        let mut ctx = test_ctx(SSM_STACK, Some("sha-a"));
+        ctx.webhook = None;
+        let want = desired(&ctx);
+        let vars = environment(&want).variables().cloned().unwrap_or_default();
+        assert_eq!(
+            vars.into_iter().collect::<Vec<_>>(),
+            vec![(ENV_SSM_PARAMETER.to_string(), "/relay/fn/hook".to_string())]
+        );
+        let change = diff(&ctx, Some(&live), want);
+        let attrs: Vec<(&str, bool, Option<&str>)> = change
+            .change
+            .attrs
+            .iter()
+            .map(|a| (a.name.as_str(), a.sensitive, a.new.as_deref()))
+            .collect();
+        assert_eq!(
+            attrs,
+            vec![
+                ("env.SLACK_WEBHOOK_URL", true, None),
+                (
+                    "env.SLACK_WEBHOOK_SSM_PARAMETER",
+                    false,
+                    Some("/relay/fn/hook")
+                ),
+            ]
+        );
+        assert_eq!(update_op(&change), (true, false, false));
+    }
+
+    #[test]
+    fn issue_13_back_to_the_env_var_drops_the_parameter_name() {
+        let ctx = test_ctx(STACK, Some("sha-a"));
+        let mut live = live_as_desired(&ctx);
+        live.webhook = None;
+        live.env
+            .insert(ENV_SSM_PARAMETER.into(), "/relay/fn/hook".into());
+        let change = diff(&ctx, Some(&live), desired(&ctx));
+        let names: Vec<&str> = change
+            .change
+            .attrs
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["env.SLACK_WEBHOOK_URL", "env.SLACK_WEBHOOK_SSM_PARAMETER"]
+        );
+        let vars = environment(&desired(&ctx))
+            .variables()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!vars.contains_key(ENV_SSM_PARAMETER));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod alarm;
 pub mod function;
 pub mod log_group;
+pub mod parameter;
 pub mod permission;
 pub mod role;
 pub mod subscription;
@@ -47,6 +48,7 @@ pub const REGISTRY: &[Registration] = &[
     permission::REGISTRATION,
     alarm::REGISTRATION,
     subscription::REGISTRATION,
+    parameter::REGISTRATION,
 ];
 
 /// What a resource module tells the rest of relayctl about itself.
@@ -161,6 +163,13 @@ impl Ctx {
             "logs",
             &format!("log-group:{}", self.stack.log_group_name()),
         )
+    }
+
+    /// AWS: a hierarchical name's ARN is `parameter/a/b` (its leading slash
+    /// is the separator), a flat name's `parameter/name`.
+    pub fn parameter_arn(&self, name: &str) -> String {
+        let name = name.strip_prefix('/').unwrap_or(name);
+        self.clients.arn("ssm", &format!("parameter/{name}"))
     }
 
     pub fn alarm_arn(&self, alarm_name: &str) -> String {
@@ -342,6 +351,7 @@ pub fn test_ctx(yaml: &str, package_sha: Option<&str>) -> Ctx {
             sns: aws_sdk_sns::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
             account: "111122223333".into(),
             region: "eu-west-1".into(),
             partition: "aws".into(),
@@ -376,6 +386,7 @@ mod tests {
                 ("permission", 2),
                 ("alarm", 4),
                 ("subscription", 3),
+                ("parameter", 0),
             ]
         );
     }

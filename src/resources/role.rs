@@ -91,19 +91,54 @@ pub fn desired(ctx: &Ctx) -> Desired {
     });
     // Least privilege: the log group is created by relayctl, so the function
     // needs no logs:CreateLogGroup, only streams and events in its own group.
+    let mut statements = vec![json!({
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": format!("{}:*", ctx.log_group_arn())
+    })];
+    if let Some(name) = &ctx.stack.slack.webhook_url_ssm {
+        statements.extend(webhook_parameter_statements(ctx, name));
+    }
     let policy = json!({
         "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": format!("{}:*", ctx.log_group_arn())
-        }]
+        "Statement": statements
     });
     Desired {
         trust,
         policy,
         tags: ctx.tags(),
     }
+}
+
+/// With `webhook_url_ssm`: read that one parameter, and decrypt it only
+/// through SSM and only for it.
+// AWS: SSM encrypts a SecureString under the encryption context
+// {"PARAMETER_ARN": <its ARN>} and calls KMS on the caller's behalf
+// (https://docs.aws.amazon.com/kms/latest/developerguide/services-parameter-store.html),
+// so kms:ViaService plus that context pins Decrypt to this parameter via SSM
+// whatever key `secret set --key-id` chose (the AWS-managed alias/aws/ssm's
+// key id is not known without a KMS call).
+fn webhook_parameter_statements(ctx: &Ctx, name: &str) -> [Value; 2] {
+    let arn = ctx.parameter_arn(name);
+    let c = &ctx.clients;
+    [
+        json!({
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": arn
+        }),
+        json!({
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": format!("arn:{}:kms:{}:{}:key/*", c.partition, c.region, c.account),
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": format!("ssm.{}.amazonaws.com", c.region),
+                    "kms:EncryptionContext:PARAMETER_ARN": arn
+                }
+            }
+        }),
+    ]
 }
 
 pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {

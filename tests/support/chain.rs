@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use wiremock::matchers::method;
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{Account, http};
@@ -84,6 +84,45 @@ impl SlackSink {
             "{}/services/T0000TEST/B0000TEST/fakesecrettoken",
             self.server.uri()
         )
+    }
+
+    /// Another webhook of the same sink, at its own path (a rotated URL).
+    pub fn webhook_url_with_token(&self, token: &str) -> String {
+        format!("{}/services/T0000TEST/B0000TEST/{token}", self.server.uri())
+    }
+
+    /// From now on the webhook at `url` answers 404 `no_service`, as Slack
+    /// does for a webhook that was removed (the other paths keep answering).
+    pub async fn refuse(&self, url: &str) {
+        let at = url
+            .strip_prefix(&self.server.uri())
+            .expect("a URL of this sink");
+        Mock::given(method("POST"))
+            .and(path(at))
+            .respond_with(ResponseTemplate::new(404).set_body_string("no_service"))
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// The `text` of every message posted to `url`, refused ones included.
+    pub async fn texts_at(&self, url: &str) -> Vec<String> {
+        let at = url
+            .strip_prefix(&self.server.uri())
+            .expect("a URL of this sink");
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path() == at)
+            .map(|r| {
+                serde_json::from_slice::<serde_json::Value>(&r.body).unwrap_or_default()["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
     }
 
     /// The `text` of every message received so far.

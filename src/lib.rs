@@ -13,5 +13,6 @@ mod resources;
 mod secret;
 mod smoke;
 mod status;
+mod style;
 
-pub use commands::run;
+pub use commands::{parse_args, run};

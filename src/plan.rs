@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::change::Action;
+use crate::report::escape;
+use crate::style;
 use crate::resources::{self, Ctx, LiveState, Step};
 
 #[derive(Debug, Serialize)]
@@ -66,34 +68,35 @@ impl Plan {
     }
 
     /// Terraform-style text: one block per change, unchanged resources in a
-    /// single count at the end.
+    /// single count at the end. Coloured (see `style`); every name and value
+    /// escaped, as they come from the file and from AWS.
     pub fn render_text(&self) -> String {
         let mut out = String::new();
         let changed = self.changes.iter().map(|s| &s.change);
         for c in changed.filter(|c| c.action != Action::NoOp) {
             let _ = writeln!(
                 out,
-                "{:>3} {} {} ({})",
-                c.action.symbol(),
+                "{} {} {} ({})",
+                style::symbol(c.action),
                 c.kind.label(),
-                c.name,
-                c.action.verb()
+                style::paint(style::BOLD, &escape(&c.name)),
+                style::paint(style::of_action(c.action), c.action.verb())
             );
             if let Some(note) = &c.note {
-                let _ = writeln!(out, "      # {note}");
+                let _ = writeln!(out, "      {}", style::paint(style::DIM, &format!("# {}", escape(note))));
             }
             for a in &c.attrs {
+                let name = escape(&a.name);
                 match (c.action, &a.old) {
                     (Action::Create, None) => {
-                        let _ = writeln!(out, "      {:<22} = {}", a.name, a.show(&a.new));
+                        let _ = writeln!(out, "      {name:<22} = {}", escape(&a.show(&a.new)));
                     }
                     _ => {
                         let _ = writeln!(
                             out,
-                            "      {:<22} : {} -> {}",
-                            a.name,
-                            a.show(&a.old),
-                            a.show(&a.new)
+                            "      {name:<22} : {} -> {}",
+                            escape(&a.show(&a.old)),
+                            escape(&a.show(&a.new))
                         );
                     }
                 }
@@ -103,8 +106,13 @@ impl Plan {
         if self.has_changes() {
             let _ = writeln!(
                 out,
-                "\nPlan for stack {}: {} to create, {} to update, {} to replace, {} to delete, {} unchanged.",
-                self.stack, s.create, s.update, s.replace, s.delete, s.unchanged
+                "\n{} {} to create, {} to update, {} to replace, {} to delete, {} unchanged.",
+                style::paint(style::BOLD, &format!("Plan for stack {}:", self.stack)),
+                style::paint(style::CREATE, &s.create.to_string()),
+                style::paint(style::UPDATE, &s.update.to_string()),
+                style::paint(style::DELETE, &s.replace.to_string()),
+                style::paint(style::DELETE, &s.delete.to_string()),
+                s.unchanged
             );
         } else {
             let _ = writeln!(

@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::change::{Action, Attr};
 use crate::plan::Plan;
+use crate::report::escape;
+use crate::style;
 use crate::resources::{LiveState, alarm, function};
 
 #[derive(Debug, Serialize)]
@@ -137,21 +139,22 @@ impl Status {
             self.stack, self.account, self.region
         );
         for r in &self.resources {
-            let word = match r.presence {
-                Presence::Present => "present",
-                Presence::Missing => "MISSING",
-                Presence::Drifted => "DRIFTED",
-                Presence::Extra => "extra (not in the file; `up` deletes it)",
-                Presence::Foreign => "FOREIGN (same name, not this stack's)",
+            let (word, colour) = match r.presence {
+                Presence::Present => ("present", style::CREATE),
+                Presence::Missing => ("MISSING", style::DELETE),
+                Presence::Drifted => ("DRIFTED", style::UPDATE),
+                Presence::Extra => ("extra (not in the file; `up` deletes it)", style::UPDATE),
+                Presence::Foreign => ("FOREIGN (same name, not this stack's)", style::DELETE),
             };
-            let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, r.name);
+            let word = style::paint(colour, word);
+            let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, escape(&r.name));
             for a in &r.drift {
                 let _ = writeln!(
                     out,
                     "      {:<22} live {} / file {}",
-                    a.name,
-                    a.show(&a.old),
-                    a.show(&a.new)
+                    escape(&a.name),
+                    escape(&a.show(&a.old)),
+                    escape(&a.show(&a.new))
                 );
             }
         }
@@ -163,7 +166,7 @@ impl Status {
                 f.last_update_status.as_deref().unwrap_or("unknown"),
                 f.state_reason
                     .as_deref()
-                    .map(|r| format!(" ({r})"))
+                    .map(|r| format!(" ({})", escape(r)))
                     .unwrap_or_default()
             );
         }
@@ -171,19 +174,22 @@ impl Status {
             let _ = writeln!(
                 out,
                 "alarm {}: {} since {}: {}",
-                a.name,
-                a.state.as_deref().unwrap_or("unknown"),
-                a.updated.as_deref().unwrap_or("unknown"),
-                a.reason.as_deref().unwrap_or("")
+                escape(&a.name),
+                style::alarm_state(&escape(a.state.as_deref().unwrap_or("unknown"))),
+                escape(a.updated.as_deref().unwrap_or("unknown")),
+                escape(a.reason.as_deref().unwrap_or(""))
             );
         }
         let _ = writeln!(
             out,
             "{}",
             if self.in_sync {
-                "in sync with the file"
+                style::paint(style::CREATE, "in sync with the file")
             } else {
-                "out of sync: `relayctl plan` shows what `up` would change"
+                style::paint(
+                    style::UPDATE,
+                    "out of sync: `relayctl plan` shows what `up` would change",
+                )
             }
         );
         out

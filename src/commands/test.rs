@@ -28,11 +28,20 @@ pub async fn run(g: &Global, args: &TestArgs) -> Result<ExitCode> {
         return Err(Error::NotUp(format!("{} {alarm}", alarm::KIND.label)));
     }
     let group = s.ctx.stack.log_group_name();
-    eprintln!(
+    let waiting = format!(
         "setting {alarm} to ALARM, then watching {group} for up to {}s ...",
         args.wait
     );
-    let verdict = smoke::fire(&s.ctx, &alarm, Duration::from_secs(args.wait)).await?;
+    // A live line with the time waited on a terminal; one plain line otherwise.
+    let spinner = super::progress::spinner(waiting.clone());
+    if spinner.is_none() {
+        eprintln!("{waiting}");
+    }
+    let verdict = smoke::fire(&s.ctx, &alarm, Duration::from_secs(args.wait)).await;
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let verdict = verdict?;
     let ok = matches!(verdict, Verdict::Delivered { .. });
     let text = match &verdict {
         Verdict::Delivered { after } => format!(

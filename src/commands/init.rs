@@ -169,9 +169,9 @@ handler:
   architecture: x86_64          # x86_64 | arm64
   log_retention_days: 14        # the function's log group; a value CloudWatch Logs accepts
 
-# sns: alarm -> SNS topic -> function (the classic chain)
-# direct: the alarm invokes the function itself, no topic
-route: sns
+# How the alarm reaches the function. sns = alarm -> SNS topic -> function
+# (the classic chain), direct = the alarm invokes the function, no topic.
+route: sns                      # sns | direct
 
 alarms:
   - name: high-cpu              # the AWS alarm is {{name}}-high-cpu

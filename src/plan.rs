@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::change::Action;
 use crate::report::escape;
-use crate::style;
 use crate::resources::{self, Ctx, LiveState, Step};
+use crate::style;
 
 #[derive(Debug, Serialize)]
 pub struct Plan {
@@ -83,7 +83,11 @@ impl Plan {
                 style::paint(style::of_action(c.action), c.action.verb())
             );
             if let Some(note) = &c.note {
-                let _ = writeln!(out, "      {}", style::paint(style::DIM, &format!("# {}", escape(note))));
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    style::paint(style::DIM, &format!("# {}", escape(note)))
+                );
             }
             for a in &c.attrs {
                 let name = escape(&a.name);
@@ -108,10 +112,10 @@ impl Plan {
                 out,
                 "\n{} {} to create, {} to update, {} to replace, {} to delete, {} unchanged.",
                 style::paint(style::BOLD, &format!("Plan for stack {}:", self.stack)),
-                style::paint(style::CREATE, &s.create.to_string()),
-                style::paint(style::UPDATE, &s.update.to_string()),
-                style::paint(style::DELETE, &s.replace.to_string()),
-                style::paint(style::DELETE, &s.delete.to_string()),
+                count(style::CREATE, s.create),
+                count(style::UPDATE, s.update),
+                count(style::DELETE, s.replace),
+                count(style::DELETE, s.delete),
                 s.unchanged
             );
         } else {
@@ -136,6 +140,14 @@ impl Plan {
             summary: self.summary(),
         })
         .expect("plan serializes")
+    }
+}
+
+/// A count in its action's colour, when there is something to count.
+fn count(colour: anstyle::Style, n: usize) -> String {
+    match n {
+        0 => "0".to_string(),
+        n => style::paint(colour, &n.to_string()),
     }
 }
 

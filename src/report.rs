@@ -338,7 +338,10 @@ mod tests {
         );
         let styled = report.text(true);
         assert!(styled.contains("\u{1b}["), "{styled:?}");
-        assert_eq!(anstream::adapter::strip_str(&styled).to_string(), report.text(false));
+        assert_eq!(
+            anstream::adapter::strip_str(&styled).to_string(),
+            report.text(false)
+        );
     }
 
     #[test]

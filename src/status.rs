@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::change::{Action, Attr};
 use crate::plan::Plan;
 use crate::report::escape;
-use crate::style;
 use crate::resources::{LiveState, alarm, function};
+use crate::style;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -23,8 +23,8 @@ fn bare(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("relayctl").unwrap();
     cmd.current_dir(dir)
         .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_REGION")
         .env_remove("AWS_DEFAULT_REGION")
@@ -125,7 +125,15 @@ fn init_takes_the_region_from_the_aws_profile_and_names_the_file() {
     .unwrap();
     let out = ok(bare(dir.path())
         .env("AWS_CONFIG_FILE", &config)
-        .args(["init", "--profile", "work", "-f", "prod.yaml", "--name", "p"])
+        .args([
+            "init",
+            "--profile",
+            "work",
+            "-f",
+            "prod.yaml",
+            "--name",
+            "p",
+        ])
         .output()
         .unwrap());
     let written = std::fs::read_to_string(dir.path().join("prod.yaml")).unwrap();
@@ -179,7 +187,13 @@ fn completions_are_produced_for_each_shell() {
             .output()
             .unwrap());
         let script = text(&out.stdout);
-        for word in ["relayctl", "init", "down", "auto-approve", "detailed-exitcode"] {
+        for word in [
+            "relayctl",
+            "init",
+            "down",
+            "auto-approve",
+            "detailed-exitcode",
+        ] {
             assert!(script.contains(word), "{shell} lacks {word}");
         }
     }
@@ -212,7 +226,15 @@ fn the_man_page_is_produced_from_the_clap_definition() {
     for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS"] {
         assert!(page.contains(section), "no {section}");
     }
-    for command in ["plan", "up", "down", "status", "test", "init", "completions"] {
+    for command in [
+        "plan",
+        "up",
+        "down",
+        "status",
+        "test",
+        "init",
+        "completions",
+    ] {
         assert!(
             page.contains(&format!("relayctl\\-{command}(1)")),
             "no {command}"
@@ -364,10 +386,16 @@ fn colour_follows_clicolor_force_no_color_and_the_flag() {
         escapes_visible(first),
         "  \\e[32m+\\e[0m iam role \\e[1mux-colour-relay\\e[0m (\\e[32mcreate\\e[0m)"
     );
-    insta::assert_snapshot!("plan_coloured_summary", escapes_visible(forced.lines().last().unwrap()));
+    insta::assert_snapshot!(
+        "plan_coloured_summary",
+        escapes_visible(forced.lines().last().unwrap())
+    );
     assert_eq!(anstream::adapter::strip_str(&forced).to_string(), plain);
     // NO_COLOR and --no-color beat CLICOLOR_FORCE.
-    assert_eq!(plan(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]), plain);
+    assert_eq!(
+        plan(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]),
+        plain
+    );
     assert_eq!(plan(&[("CLICOLOR_FORCE", "1")], &["--no-color"]), plain);
 }
 
@@ -381,7 +409,11 @@ fn both_forms(mut make: impl FnMut() -> Command, args: &[&str]) -> String {
     assert!(matches!(code, Some(1) | Some(2)), "{args:?}: {code:?}");
     assert_eq!(text(&out.stdout), "", "{args:?}: errors go to stderr");
     let text_form = text(&out.stderr);
-    let out = make().args(args).args(["--output", "json"]).output().unwrap();
+    let out = make()
+        .args(args)
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), code, "{args:?}");
     assert_eq!(text(&out.stdout), "");
     let json: serde_json::Value = serde_json::from_slice(&out.stderr)

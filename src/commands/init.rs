@@ -130,11 +130,18 @@ async fn region_from_chain(profile: Option<&str>) -> Option<String> {
 /// form `# field: example`.
 pub fn template(name: &str, region: Option<&str>, selector: &[(String, String)]) -> String {
     let region = match region {
-        Some(r) => format!("region: {r}                # else --region, AWS_REGION or ~/.aws/config"),
-        None => "# region: eu-west-1          # default: --region, AWS_REGION or ~/.aws/config".into(),
+        Some(r) => format!(
+            "{:<31} # else --region, AWS_REGION or ~/.aws/config",
+            format!("region: {r}")
+        ),
+        None => format!(
+            "{:<31} # default: --region, AWS_REGION or ~/.aws/config",
+            "# region: eu-west-1"
+        ),
     };
     let target = match selector {
-        [] => "    instance_id: i-0123456789abcdef0   # REPLACE with your EC2 instance's id".to_string(),
+        [] => "    instance_id: i-0123456789abcdef0   # REPLACE with your EC2 instance's id"
+            .to_string(),
         tags => {
             let tags = tags
                 .iter()
@@ -235,9 +242,9 @@ mod tests {
                 let indent = l.len() - l.trim_start().len();
                 match l.trim_start().strip_prefix("# ") {
                     Some(rest)
-                        if rest
-                            .split_once(": ")
-                            .is_some_and(|(k, _)| k.chars().all(|c| c.is_ascii_lowercase() || c == '_')) =>
+                        if rest.split_once(": ").is_some_and(|(k, _)| {
+                            k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        }) =>
                     {
                         format!("{}{rest}", &l[..indent])
                     }
@@ -261,9 +268,15 @@ mod tests {
 
     #[test]
     fn selector_tags_are_quoted_when_needed() {
-        let text = template("x", None, &[("Env".into(), "prod".into()), ("a b".into(), "".into())]);
+        let text = template(
+            "x",
+            None,
+            &[("Env".into(), "prod".into()), ("a b".into(), "".into())],
+        );
         assert!(
-            text.contains("instance_selector: { tags: { Env: prod, \"a b\": \"\" }, states: [running] }"),
+            text.contains(
+                "instance_selector: { tags: { Env: prod, \"a b\": \"\" }, states: [running] }"
+            ),
             "{text}"
         );
         assert!(!text.contains("instance_id:"), "{text}");

@@ -100,14 +100,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Runs one parsed command and maps the outcome to the exit code (0 ok,
 /// 1 error, 2 changes pending with --detailed-exitcode).
 pub fn run(cli: Cli) -> ExitCode {
-    output::init_logging(cli.global.verbose);
     // anstream already honours NO_COLOR, CLICOLOR_FORCE and non-terminals.
     if cli.global.no_color {
         anstream::ColorChoice::Never.write_global();
     }
-    // The progress lines (indicatif draws with console) follow the same choice.
-    let stderr_colour = anstream::AutoStream::choice(&std::io::stderr());
-    console::set_colors_enabled_stderr(stderr_colour != anstream::ColorChoice::Never);
+    // Progress lines (indicatif draws with console) and log lines follow
+    // the same choice.
+    let stderr_colour =
+        anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
+    console::set_colors_enabled_stderr(stderr_colour);
+    output::init_logging(cli.global.verbose, stderr_colour);
     let g = &cli.global;
     // Commands that never touch AWS need no runtime.
     match &cli.command {

@@ -12,7 +12,7 @@ use crate::cli::{Cli, Output};
 use crate::plan::Plan;
 use crate::resources::Ctx;
 
-pub fn init_logging(verbose: u8) {
+pub fn init_logging(verbose: u8, colour: bool) {
     let filter = match verbose {
         // aws-config warns about every credential and region source it
         // tries; the error that follows says what is missing. -v shows them.
@@ -27,6 +27,7 @@ pub fn init_logging(verbose: u8) {
                 .unwrap_or_else(|_| filter.into()),
         )
         .with_writer(|| LogWriter)
+        .with_ansi(colour)
         .with_target(false)
         .try_init();
 }
@@ -111,7 +112,11 @@ pub fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
     let body = rendered.strip_prefix("error: ").unwrap_or(&rendered);
     let (first, rest) = body.split_once('\n').unwrap_or((body, ""));
     let message = first.to_string();
-    let hint: Vec<&str> = rest.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let hint: Vec<&str> = rest
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let report = crate::report::Report {
         code: crate::report::USAGE,
         message,
@@ -131,7 +136,10 @@ pub fn usage_error(e: clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
         false => write!(
             stderr,
             "{}: {}",
-            crate::style::paint(crate::report::ERROR, &format!("error[{}]", crate::report::USAGE)),
+            crate::style::paint(
+                crate::report::ERROR,
+                &format!("error[{}]", crate::report::USAGE)
+            ),
             body
         ),
     };

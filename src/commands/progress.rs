@@ -107,7 +107,12 @@ impl Drop for Progress {
 
 impl Reporter for Progress {
     fn started(&self, c: &Change) {
-        let what = format!("{} {} {}", verb_ing(c.action), c.kind.label(), escape(&c.name));
+        let what = format!(
+            "{} {} {}",
+            verb_ing(c.action),
+            c.kind.label(),
+            escape(&c.name)
+        );
         let Some(total) = &self.total else {
             eprintln!("  {what} ...");
             return;
@@ -131,7 +136,11 @@ impl Reporter for Progress {
                 c.kind.label(),
                 elapsed.as_secs_f64()
             ),
-            Some(e) => format!("  {failed} {} {name}: {}", c.kind.label(), escape(&e.to_string())),
+            Some(e) => format!(
+                "  {failed} {} {name}: {}",
+                c.kind.label(),
+                escape(&e.to_string())
+            ),
         };
         let Some(total) = &self.total else {
             eprintln!("{}", line("ok", "FAILED"));

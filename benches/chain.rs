@@ -111,7 +111,7 @@ fn chain_rows(rows: &mut Vec<Row>, latency_ms: u64) {
         || relayctl(&acct, &stack, &["up", "--zip", zip]),
     ));
     rows.push(measure(&acct, format!("seed chain: down ({tag})"), || {
-        relayctl(&acct, &stack, &["down"])
+        relayctl(&acct, &stack, &["down", "--yes"])
     }));
 }
 
@@ -197,7 +197,7 @@ fn fleet_rows(rows: &mut Vec<Row>, latency_ms: u64) {
         || relayctl(&acct, &stack, &["up", "--zip", zip]),
     ));
     rows.push(measure(&acct, format!("fleet: down ({tag})"), || {
-        relayctl(&acct, &stack, &["down"])
+        relayctl(&acct, &stack, &["down", "--yes"])
     }));
 }
 

@@ -21,6 +21,7 @@ relayctl:stack=<name>; relayctl never touches a resource without it.
 
 Typical use:
   export SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...
+  relayctl init        # write a commented stack.yaml to start from
   relayctl plan        # what would change, nothing written
   relayctl up          # build the handler and converge AWS to the file
   relayctl status      # the live chain, drift, the alarm's state
@@ -31,8 +32,15 @@ Credentials and region come from the standard AWS chain (AWS_PROFILE,
 AWS_REGION, ~/.aws/config, ...), never from stack.yaml. AWS_ENDPOINT_URL or
 --endpoint-url points relayctl at a local fake AWS.";
 
+/// `relayctl --version` names what it deploys: the handler is built for, and
+/// runs on, this Lambda runtime.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (deploys a Rust handler on the Lambda runtime provided.al2023)"
+);
+
 #[derive(Debug, Parser)]
-#[command(name = "relayctl", version, about = ABOUT, long_about = LONG_ABOUT)]
+#[command(name = "relayctl", version = VERSION, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -63,9 +71,12 @@ pub struct Global {
     /// More logging on stderr (-v: AWS waits and retries, -vv: every call).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Result format on stdout.
+    /// Result format on stdout (json: errors too, as one JSON object on stderr).
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     pub output: Output,
+    /// No colour, even on a terminal (also: NO_COLOR=1; CLICOLOR_FORCE=1 forces it on).
+    #[arg(long, global = true)]
+    pub no_color: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -84,7 +95,8 @@ pub enum Command {
     Up(UpArgs),
     /// Delete everything this stack owns, in reverse dependency order.
     /// Resources without this stack's tag are never touched. Safe to repeat.
-    Down,
+    /// Shows what it will delete and asks first (type `yes`) unless --yes.
+    Down(DownArgs),
     /// Show the live chain: each resource present, missing or drifted, the
     /// alarms' state and the function's state. Reads only. The handler's
     /// code is not compared (that needs a build: use `plan`).
@@ -99,6 +111,51 @@ pub enum Command {
     /// The webhook as an SSM SecureString (stack.yaml `slack.webhook_url_ssm`).
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Write a commented stack.yaml (every field, its default and what it
+    /// does) to start from. Makes no AWS call.
+    Init(InitArgs),
+    /// Print a shell completion script on stdout, e.g.
+    /// `relayctl completions bash > /etc/bash_completion.d/relayctl`.
+    Completions(CompletionsArgs),
+    /// Print relayctl's man page (roff) on stdout, e.g.
+    /// `relayctl man > /usr/local/share/man/man1/relayctl.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Delete without asking. Needed when stdin is not a terminal (CI, scripts).
+    #[arg(short = 'y', long, visible_alias = "auto-approve")]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The stack's name: [a-z0-9-]{1,40}, the prefix of every AWS name
+    /// (default: the folder's name, made valid, else cpu-relay).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Alarm on every instance with this tag instead of one instance id,
+    /// e.g. Env=prod (repeat for several tags; all must match).
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_tag)]
+    pub instance_selector: Vec<(String, String)>,
+    /// Overwrite the file when it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn parse_tag(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("expected KEY=VALUE (e.g. Env=prod), got {s:?}")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]

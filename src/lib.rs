@@ -15,5 +15,6 @@ mod retry;
 mod secret;
 mod smoke;
 mod status;
+mod style;
 
-pub use commands::run;
+pub use commands::{parse_args, run};

@@ -1,7 +1,8 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    relayctl::run(relayctl::cli::Cli::parse())
+    match relayctl::parse_args() {
+        Ok(cli) => relayctl::run(cli),
+        Err(code) => code,
+    }
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::change::Action;
 use crate::display::untrusted;
 use crate::resources::{self, Ctx, LiveState, Step};
+use crate::style;
 
 #[derive(Debug, Serialize)]
 pub struct Plan {
@@ -67,35 +68,39 @@ impl Plan {
     }
 
     /// Terraform-style text: one block per change, unchanged resources in a
-    /// single count at the end.
+    /// single count at the end. Coloured (see `style`); every name and value
+    /// escaped, as they come from the file and from AWS.
     pub fn render_text(&self) -> String {
         let mut out = String::new();
         let changed = self.changes.iter().map(|s| &s.change);
         for c in changed.filter(|c| c.action != Action::NoOp) {
             let _ = writeln!(
                 out,
-                "{:>3} {} {} ({})",
-                c.action.symbol(),
+                "{} {} {} ({})",
+                style::symbol(c.action),
                 c.kind.label(),
-                untrusted(&c.name),
-                c.action.verb()
+                style::paint(style::BOLD, &untrusted(&c.name)),
+                style::paint(style::of_action(c.action), c.action.verb())
             );
             if let Some(note) = &c.note {
-                let _ = writeln!(out, "      # {note}");
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    style::paint(style::DIM, &format!("# {}", untrusted(note)))
+                );
             }
             for a in &c.attrs {
+                let name = untrusted(&a.name);
                 match (c.action, &a.old) {
                     (Action::Create, None) => {
-                        let name = untrusted(&a.name);
-                        let _ = writeln!(out, "      {name:<22} = {}", a.show(&a.new));
+                        let _ = writeln!(out, "      {name:<22} = {}", untrusted(&a.show(&a.new)));
                     }
                     _ => {
                         let _ = writeln!(
                             out,
-                            "      {:<22} : {} -> {}",
-                            untrusted(&a.name),
-                            a.show(&a.old),
-                            a.show(&a.new)
+                            "      {name:<22} : {} -> {}",
+                            untrusted(&a.show(&a.old)),
+                            untrusted(&a.show(&a.new))
                         );
                     }
                 }
@@ -105,8 +110,13 @@ impl Plan {
         if self.has_changes() {
             let _ = writeln!(
                 out,
-                "\nPlan for stack {}: {} to create, {} to update, {} to replace, {} to delete, {} unchanged.",
-                self.stack, s.create, s.update, s.replace, s.delete, s.unchanged
+                "\n{} {} to create, {} to update, {} to replace, {} to delete, {} unchanged.",
+                style::paint(style::BOLD, &format!("Plan for stack {}:", self.stack)),
+                count(style::CREATE, s.create),
+                count(style::UPDATE, s.update),
+                count(style::DELETE, s.replace),
+                count(style::DELETE, s.delete),
+                s.unchanged
             );
         } else {
             let _ = writeln!(
@@ -130,6 +140,14 @@ impl Plan {
             summary: self.summary(),
         })
         .expect("plan serializes")
+    }
+}
+
+/// A count in its action's colour, when there is something to count.
+fn count(colour: anstyle::Style, n: usize) -> String {
+    match n {
+        0 => "0".to_string(),
+        n => style::paint(colour, &n.to_string()),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::change::{Action, Attr};
 use crate::display::untrusted;
 use crate::plan::Plan;
 use crate::resources::{LiveState, alarm, function};
+use crate::style;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -138,13 +139,14 @@ impl Status {
             self.stack, self.account, self.region
         );
         for r in &self.resources {
-            let word = match r.presence {
-                Presence::Present => "present",
-                Presence::Missing => "MISSING",
-                Presence::Drifted => "DRIFTED",
-                Presence::Extra => "extra (not in the file; `up` deletes it)",
-                Presence::Foreign => "FOREIGN (same name, not this stack's)",
+            let (word, colour) = match r.presence {
+                Presence::Present => ("present", style::CREATE),
+                Presence::Missing => ("MISSING", style::DELETE),
+                Presence::Drifted => ("DRIFTED", style::UPDATE),
+                Presence::Extra => ("extra (not in the file; `up` deletes it)", style::UPDATE),
+                Presence::Foreign => ("FOREIGN (same name, not this stack's)", style::DELETE),
             };
+            let word = style::paint(colour, word);
             let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, untrusted(&r.name));
             match (&r.presence, &r.detail) {
                 (Presence::Drifted, Some(detail)) => {
@@ -162,8 +164,8 @@ impl Status {
                     out,
                     "      {:<22} live {} / file {}",
                     untrusted(&a.name),
-                    a.show(&a.old),
-                    a.show(&a.new)
+                    untrusted(&a.show(&a.old)),
+                    untrusted(&a.show(&a.new))
                 );
             }
         }
@@ -184,9 +186,8 @@ impl Status {
                 out,
                 "alarm {}: {} since {}: {}",
                 untrusted(&a.name),
-                untrusted(a.state.as_deref().unwrap_or("unknown")),
+                style::alarm_state(&untrusted(a.state.as_deref().unwrap_or("unknown"))),
                 untrusted(a.updated.as_deref().unwrap_or("unknown")),
-                // Anyone allowed SetAlarmState writes this (issue 11.2).
                 untrusted(a.reason.as_deref().unwrap_or(""))
             );
         }
@@ -194,9 +195,12 @@ impl Status {
             out,
             "{}",
             if self.in_sync {
-                "in sync with the file"
+                style::paint(style::CREATE, "in sync with the file")
             } else {
-                "out of sync: `relayctl plan` shows what `up` would change"
+                style::paint(
+                    style::UPDATE,
+                    "out of sync: `relayctl plan` shows what `up` would change",
+                )
             }
         );
         out

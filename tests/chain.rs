@@ -601,7 +601,7 @@ async fn down_removes_everything_it_owns_and_is_idempotent() {
     let stack = Stack::new("gone");
     up(&acct, &stack, "a.zip");
     acct.reset_calls();
-    ok(relayctl(&acct, &stack, &["down"]));
+    ok(relayctl(&acct, &stack, &["down", "--yes"]));
     let mut deleted = writes(&acct);
     deleted.sort();
     let mut expected = vec![
@@ -644,7 +644,7 @@ async fn down_removes_everything_it_owns_and_is_idempotent() {
     assert!(groups.log_groups().is_empty());
 
     acct.reset_calls();
-    let out = ok(relayctl(&acct, &stack, &["down"]));
+    let out = ok(relayctl(&acct, &stack, &["down", "--yes"]));
     assert!(
         text(&out.stdout).contains("Nothing to delete"),
         "{}",
@@ -684,7 +684,7 @@ async fn foreign_same_named_topic_survives_up_and_down() {
     );
     acct.assert_no_writes();
 
-    ok(relayctl(&acct, &stack, &["down"]));
+    ok(relayctl(&acct, &stack, &["down", "--yes"]));
     acct.assert_no_writes();
     let attrs = c
         .sns
@@ -711,7 +711,7 @@ async fn two_stacks_in_one_account_never_touch_each_other() {
     let b = Stack::new("team-b");
     up(&acct, &a, "a.zip");
     up(&acct, &b, "a.zip");
-    ok(relayctl(&acct, &a, &["down"]));
+    ok(relayctl(&acct, &a, &["down", "--yes"]));
 
     let out = ok(relayctl(&acct, &b, &["status", "--output", "json"]));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -763,7 +763,7 @@ fn a_failure_midway_is_completed_by_the_next_up_and_removed_by_down() {
     up(&acct, &stack, "a.zip");
     assert_eq!(writes(&acct), vec![pair("cloudwatch", "PutMetricAlarm")]);
 
-    ok(relayctl(&acct, &stack, &["down"]));
+    ok(relayctl(&acct, &stack, &["down", "--yes"]));
     let out = ok(relayctl(&acct, &stack, &["status", "--output", "json"]));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let present: Vec<&serde_json::Value> = json["resources"]

@@ -220,7 +220,10 @@ fn no_credentials_is_named_with_a_hint_and_no_aws_call() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.starts_with("error: no AWS credentials: "), "{err}");
+    assert!(
+        err.starts_with("error[E302]: no AWS credentials: "),
+        "{err}"
+    );
     assert!(
         err.ends_with(
             "\n  hint: set AWS_PROFILE (see `aws configure`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\n"
@@ -242,7 +245,7 @@ fn no_source_tree_needed_except_to_build() {
         &["status"],
         &["plan", "--zip", &zip],
         &["up", "--zip", &zip],
-        &["down"],
+        &["down", "--yes"],
     ];
     for args in runs {
         let out = run(&acct, dir.path(), &yaml, args, Some(SECRET_URL));

@@ -394,7 +394,7 @@ fn issue_10_9_the_alarm_is_created_after_the_path_it_notifies() {
         }
         // down: the alarm goes first, before the path it notifies.
         acct.reset_calls();
-        ok(relayctl(&acct, &stack, &["down"]));
+        ok(relayctl(&acct, &stack, &["down", "--yes"]));
         let gone = writes(&acct);
         assert_eq!(gone[0], "cloudwatch:DeleteAlarms", "{gone:?}");
     }
@@ -408,7 +408,7 @@ fn issue_10_7_without_list_tags_nothing_is_judged_foreign_or_half_deleted() {
     // The caller may not lambda:ListTags: GetFunction answers TagsError.
     acct.inject(serde_json::json!({"lambda_list_tags_denied": true}));
     acct.reset_calls();
-    let out = relayctl(&acct, &stack, &["down"]);
+    let out = relayctl(&acct, &stack, &["down", "--yes"]);
     exit(&out, 1);
     let err = text(&out.stderr);
     assert!(
@@ -449,7 +449,7 @@ fn issue_10_7_without_list_tags_nothing_is_judged_foreign_or_half_deleted() {
 
     // With the permission back, down removes everything.
     acct.clear_faults();
-    ok(relayctl(&acct, &stack, &["down"]));
+    ok(relayctl(&acct, &stack, &["down", "--yes"]));
     assert!(block_on(iam.get_role().role_name("notags-relay").send()).is_err());
     assert!(
         block_on(

@@ -191,7 +191,7 @@ fn issue_10_8_delete_role_conflict_is_retried() {
     ok(stack.run(&acct, &["up"]));
     acct.inject(serde_json::json!({"iam_delete_conflicts": 2}));
     acct.reset_calls();
-    ok(stack.run(&acct, &["down", "-v"]));
+    ok(stack.run(&acct, &["down", "--yes", "-v"]));
     assert_eq!(
         acct.count("iam", "DeleteRole"),
         3,
@@ -225,7 +225,7 @@ fn issue_10_8_alarm_gone_before_delete_alarms_is_done() {
     let cw = aws_sdk_cloudwatch::Client::new(&acct.sdk_config());
     let rt = tokio::runtime::Runtime::new().unwrap();
     let down = std::thread::scope(|s| {
-        let down = s.spawn(|| stack.run(&acct, &["down"]));
+        let down = s.spawn(|| stack.run(&acct, &["down", "--yes"]));
         for _ in 0..600 {
             // Both alarms read and their tags asked for: the plan is made.
             if acct.count("cloudwatch", "ListTagsForResource") >= 2 {

@@ -366,7 +366,7 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
     let out = ok(relayctl(
         &acct,
         d,
-        &[&loud[..], &["down"]].concat(),
+        &[&loud[..], &["down", "--yes"]].concat(),
         None,
         &[],
     ));
@@ -425,7 +425,7 @@ async fn issue_13_down_keeps_a_parameter_the_stack_did_not_create() {
         None,
         &[],
     ));
-    let out = ok(relayctl(&acct, dir.path(), &["down"], None, &[]));
+    let out = ok(relayctl(&acct, dir.path(), &["down", "--yes"], None, &[]));
     assert_eq!(acct.count("ssm", "DeleteParameter"), 0, "{}", text(&out));
     assert_eq!(parameter_value(&ssm).await, (slack.webhook_url(), 1));
 }

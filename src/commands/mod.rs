@@ -3,14 +3,17 @@
 //! reads live state once, and output on stdout / progress on stderr.
 
 mod down;
+mod init;
 mod output;
 mod plan;
+mod progress;
 mod secret;
 mod session;
 mod status;
 mod test;
 mod up;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::apply::ApplyError;
@@ -49,6 +52,21 @@ pub enum Error {
     SecretInput(String),
     #[error("{} resource(s) named like this stack's are not owned by it; nothing was changed:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
     Foreign(Vec<AwsError>),
+    #[error(
+        "refusing to delete {count} resource(s) of stack {stack} without confirmation: stdin is not a terminal, so nobody can answer the question"
+    )]
+    NotConfirmed { stack: String, count: usize },
+    #[error("nothing was deleted: the answer was not `yes`")]
+    Cancelled,
+    #[error("{} already exists; relayctl init does not overwrite it", file.display())]
+    InitExists { file: PathBuf },
+    #[error("cannot read the answer from stdin: {0}")]
+    Stdin(#[source] std::io::Error),
+    #[error("cannot write {}: {source}", file.display())]
+    Write {
+        file: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -80,6 +98,14 @@ impl Error {
                 [one] => one.hint(),
                 _ => Some("rename the stack, or delete or tag those resources yourself".into()),
             },
+            Error::NotConfirmed { .. } => Some(
+                "run `relayctl down --yes` (or --auto-approve) to delete without asking; `relayctl status` lists what is there".into(),
+            ),
+            Error::Cancelled => Some("run `relayctl down` again and type yes to delete".into()),
+            Error::InitExists { .. } => Some(
+                "pass --force to overwrite it, or -f other.yaml to write another file".into(),
+            ),
+            Error::Stdin(_) | Error::Write { .. } => None,
         }
     }
 }
@@ -103,27 +129,55 @@ fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<String> {
 /// Runs one parsed command and maps the outcome to the exit code (0 ok,
 /// 1 error, 2 changes pending with --detailed-exitcode).
 pub fn run(cli: Cli) -> ExitCode {
-    output::init_logging(cli.global.verbose);
+    // anstream already honours NO_COLOR, CLICOLOR_FORCE and non-terminals.
+    if cli.global.no_color {
+        anstream::ColorChoice::Never.write_global();
+    }
+    // Progress lines (indicatif draws with console) and log lines follow
+    // the same choice.
+    let stderr_colour =
+        anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
+    console::set_colors_enabled_stderr(stderr_colour);
+    output::init_logging(cli.global.verbose, stderr_colour);
+    let g = &cli.global;
+    // Commands that never touch AWS need no runtime.
+    match &cli.command {
+        Command::Completions(args) => return output::completions(args.shell),
+        Command::Man => return output::man(),
+        _ => {}
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime starts");
-    let g = &cli.global;
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Plan(args) => plan::run(g, args).await,
             Command::Up(args) => up::run(g, args).await,
-            Command::Down => down::run(g).await,
+            Command::Down(args) => down::run(g, args).await,
             Command::Status(args) => status::run(g, args).await,
             Command::Test(args) => test::run(g, args).await,
             Command::Secret(cmd) => secret::run(g, cmd).await,
+            Command::Init(args) => init::run(g, args).await,
+            Command::Completions(_) | Command::Man => unreachable!("handled above"),
         }
     });
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprint!("{}", crate::report::render(&e, hint_of));
+            crate::report::eprint(&e, g.output == crate::cli::Output::Json);
             ExitCode::from(1)
         }
+    }
+}
+
+/// Parses the command line; a usage error is reported like every other
+/// error (`error[E100]`, or JSON with `--output json`), exit code 2.
+pub fn parse_args() -> std::result::Result<Cli, ExitCode> {
+    use clap::Parser as _;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => Ok(cli),
+        Err(e) => Err(output::usage_error(e, &args)),
     }
 }

@@ -30,12 +30,21 @@ pub async fn run(g: &Global, args: &TestArgs) -> Result<ExitCode> {
     let already_in_alarm = live_alarm.state.as_deref() == Some("ALARM");
     let broken = smoke::broken_links(&s.ctx, &s.live);
     let group = s.ctx.stack.log_group_name();
-    eprintln!(
+    let waiting = format!(
         "setting {alarm} to ALARM, then watching {group} for up to {}s ...",
         args.wait
     );
+    // A live line with the time waited on a terminal; one plain line otherwise.
+    let spinner = super::progress::spinner(waiting.clone());
+    if spinner.is_none() {
+        eprintln!("{waiting}");
+    }
     let wait = Duration::from_secs(args.wait);
-    let verdict = smoke::fire(&s.ctx, &alarm, already_in_alarm, wait).await?;
+    let verdict = smoke::fire(&s.ctx, &alarm, already_in_alarm, wait).await;
+    if let Some(spinner) = spinner {
+        spinner.finish_and_clear();
+    }
+    let verdict = verdict?;
     let ok = matches!(verdict, Verdict::Delivered { .. });
     let mut text = String::new();
     if already_in_alarm {

@@ -27,7 +27,7 @@ pub async fn run(g: &Global, args: &UpArgs) -> Result<ExitCode> {
     }
     let plan = Plan::up(&s.ctx, &s.live);
     let nothing = plan.render_text();
-    apply_and_report(&s.ctx, &plan, g.output, nothing, |n| {
+    apply_and_report(&s.ctx, &plan, g.output, nothing, true, |n| {
         format!("Applied {n} change(s) to stack {}.", plan.stack)
     })
     .await

@@ -32,7 +32,8 @@ use aws_smithy_types::retry::{ErrorKind, RetryConfig};
 /// Attempts for a throttled call: its backoff doubles from
 /// [`INITIAL_BACKOFF`] up to [`MAX_BACKOFF`], at most ~16 s in all.
 pub const THROTTLE_ATTEMPTS: u32 = 8;
-/// Attempts for a server error or transient failure: at most ~1.4 s of backoff.
+/// Failed attempts allowed for server errors or transient failures (not
+/// counting throttles): at most ~1.4 s of backoff when they come in a row.
 pub const OTHER_ATTEMPTS: u32 = 4;
 pub const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -66,6 +67,14 @@ struct LastFailure {
     at: Instant,
 }
 
+/// How many attempts of this request failed with something other than throttling.
+#[derive(Debug, Clone, Copy)]
+struct OtherFailures(u32);
+
+impl Storable for OtherFailures {
+    type Storer = StoreReplace<OtherFailures>;
+}
+
 impl Storable for LastFailure {
     type Storer = StoreReplace<LastFailure>;
 }
@@ -91,9 +100,14 @@ impl Intercept for RetryLog {
             _ => return Ok(()),
         };
         let attempts = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        // Only non-throttling failures count against their budget: three
+        // throttles and then one 500 leave three more tries for the 500.
+        let others = cfg.load::<OtherFailures>().map_or(0, |n| n.0)
+            + u32::from(kind != ErrorKind::ThrottlingError);
+        cfg.interceptor_state().store_put(OtherFailures(others));
         if self.cap
             && kind != ErrorKind::ThrottlingError
-            && attempts >= OTHER_ATTEMPTS
+            && others >= OTHER_ATTEMPTS
             && let Some(retry) = cfg.load::<RetryConfig>()
             && retry.max_attempts() > attempts
         {

@@ -125,6 +125,20 @@ fn issue_10_11_persistent_500_fails_after_four_attempts() {
     assert!(stderr.contains("attempt 4 of 4"), "{stderr}");
 }
 
+/// Issue 10.11: throttles do not use up the server-error budget: three
+/// throttles and then one 500 on CreateTopic still end in success.
+#[test]
+fn issue_10_11_throttles_do_not_count_against_the_5xx_budget() {
+    let acct = Account::new();
+    let stack = Stack::new("mix", &["cpu"]);
+    acct.inject(serde_json::json!({"rules": [
+        {"kind": "throttle", "service": "sns", "operation": "CreateTopic", "count": 3},
+        {"kind": "error500", "service": "sns", "operation": "CreateTopic", "nth": 4}
+    ]}));
+    ok(stack.run(&acct, &["up"]));
+    assert_eq!(acct.count("sns", "CreateTopic"), 5);
+}
+
 /// Issue 10.4: ResourceConflictException while the function is busy is
 /// waited out, not answered by remove + re-add.
 #[test]

@@ -26,6 +26,8 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Resource Groups Tagging API: ownership of many resources in one listing.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub account: String,
     pub region: String,
     /// `aws`, `aws-cn`, `aws-us-gov`: part of every ARN relayctl derives.
@@ -86,6 +88,7 @@ impl Clients {
             sns: aws_sdk_sns::Client::new(&config),
             lambda: aws_sdk_lambda::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
             account,
             region,
             partition,

@@ -20,6 +20,7 @@ from .calllog import CallLog
 from .cbor_bridge import CborBridge, call_wsgi
 from .faults import Faults, FaultSpecError
 from .identify import identify, read_body
+from .tagging import TaggingIndex
 
 
 def configure_moto():
@@ -40,6 +41,7 @@ class FakeAws:
         self.calls = CallLog()
         self.faults = Faults()
         self.bridge = CborBridge(self.moto)
+        self.tagging = TaggingIndex()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -73,6 +75,8 @@ class FakeAws:
                 return _send(start_response, *bridge(environ, body, req))
             except Exception as exc:  # noqa: BLE001 - answer, don't crash the server
                 return self._broken(start_response, req, exc)
+        if req.service == "tagging" and req.operation == "GetResources":
+            return _send(start_response, *self.tagging.get_resources(req, body))
         refusal = quirks.check(req, environ, body)
         if refusal is not None:
             return _send(start_response, *awserrors.render(req.protocol, req.service, refusal))
@@ -124,6 +128,15 @@ class FakeAws:
             except (ValueError, FaultSpecError) as exc:
                 return _text(start_response, "400 Bad Request", f"fake-aws: bad fault spec: {exc}")
             return _json(start_response, "200 OK", {"installed": spec["account"]})
+        if path == "/_fake/tagging" and method == "POST":
+            try:
+                self.tagging.hide(json.loads(read_body(environ) or b"null"))
+            except ValueError as exc:
+                return _text(start_response, "400 Bad Request", f"fake-aws: bad tagging spec: {exc}")
+            return _json(start_response, "200 OK", {"hidden": "ok"})
+        if path == "/_fake/tagging" and method == "DELETE":
+            self.tagging.clear(account)
+            return _json(start_response, "200 OK", {"cleared": account or "all"})
         if path == "/_fake/faults" and method == "DELETE":
             self.faults.clear(account)
             return _json(start_response, "200 OK", {"cleared": account or "all"})

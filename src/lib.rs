@@ -6,6 +6,7 @@ mod change;
 pub mod cli;
 mod commands;
 pub mod config;
+mod pacing;
 pub mod package;
 mod plan;
 mod report;

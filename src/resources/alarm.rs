@@ -467,6 +467,7 @@ async fn put(ctx: &Ctx, want: &Desired, create: bool) -> Result<(), AwsError> {
     if create {
         req = req.set_tags(Some(cw_tags(&want.tags)));
     }
+    crate::pacing::wait("cloudwatch", "PutMetricAlarm").await;
     req.send()
         .await
         .map_err(|e| AwsError::call(KIND.label, &want.name, "PutMetricAlarm", e))?;
@@ -516,6 +517,7 @@ impl TagApi for Tagging<'_> {
 /// Deletes alarms in batches of 100; a missing name is not an error.
 async fn delete_many(ctx: &Ctx, names: &[String]) -> Result<(), AwsError> {
     for chunk in names.chunks(DELETE_BATCH) {
+        crate::pacing::wait("cloudwatch", "DeleteAlarms").await;
         ctx.clients
             .cloudwatch
             .delete_alarms()

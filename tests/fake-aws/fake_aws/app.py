@@ -20,6 +20,7 @@ from .calllog import CallLog
 from .cbor_bridge import CborBridge, call_wsgi
 from .faults import Faults, FaultSpecError
 from .identify import identify, read_body
+from .quota import Quotas
 from .tagging import TaggingIndex
 
 
@@ -42,6 +43,7 @@ class FakeAws:
         self.faults = Faults()
         self.bridge = CborBridge(self.moto)
         self.tagging = TaggingIndex()
+        self.quotas = Quotas()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -53,6 +55,8 @@ class FakeAws:
         body = read_body(environ)
         req = identify(environ, body)
         latency, fault = self.faults.decide(req)
+        if fault is None and not self.quotas.admit(req):
+            fault = "throttle"
         self.calls.record(req.account, req.service, req.operation, req.write, fault)
         if latency:
             time.sleep(latency)
@@ -128,6 +132,15 @@ class FakeAws:
             except (ValueError, FaultSpecError) as exc:
                 return _text(start_response, "400 Bad Request", f"fake-aws: bad fault spec: {exc}")
             return _json(start_response, "200 OK", {"installed": spec["account"]})
+        if path == "/_fake/quotas" and method == "POST":
+            try:
+                self.quotas.install(json.loads(read_body(environ) or b"null"))
+            except ValueError as exc:
+                return _text(start_response, "400 Bad Request", f"fake-aws: bad quota spec: {exc}")
+            return _json(start_response, "200 OK", {"installed": "ok"})
+        if path == "/_fake/quotas" and method == "DELETE":
+            self.quotas.clear(account)
+            return _json(start_response, "200 OK", {"cleared": account or "all"})
         if path == "/_fake/tagging" and method == "POST":
             try:
                 self.tagging.hide(json.loads(read_body(environ) or b"null"))

@@ -22,6 +22,8 @@ struct Row {
     scenario: String,
     calls: usize,
     writes: usize,
+    /// Calls the fake refused (its quota).
+    throttled: usize,
     wall: Duration,
 }
 
@@ -52,10 +54,20 @@ fn zip_file(dir: &Path) -> PathBuf {
     path
 }
 
+/// Unpaced: rows without a quota in the fake measure relayctl alone.
+const UNPACED: &str = "cloudwatch.PutMetricAlarm=0,cloudwatch.DeleteAlarms=0";
+/// The PutMetricAlarm quota the fake enforces in the quota row.
+const QUOTA: u32 = 50;
+
 fn relayctl(acct: &Account, stack: &Path, args: &[&str]) -> Duration {
+    relayctl_paced(acct, stack, args, UNPACED)
+}
+
+fn relayctl_paced(acct: &Account, stack: &Path, args: &[&str], pace: &str) -> Duration {
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_relayctl"))
         .envs(acct.env())
+        .env("RELAYCTL_PACE", pace)
         .env(
             "SLACK_WEBHOOK_URL",
             "https://hooks.slack.invalid/services/T/B/x",
@@ -82,6 +94,7 @@ fn measure(acct: &Account, scenario: String, run: impl FnOnce() -> Duration) -> 
         scenario,
         calls: calls.len(),
         writes: calls.iter().filter(|c| c.write).count(),
+        throttled: calls.iter().filter(|c| c.fault.is_some()).count(),
         wall,
     }
 }
@@ -201,6 +214,29 @@ fn fleet_rows(rows: &mut Vec<Row>, latency_ms: u64) {
     }));
 }
 
+/// Fresh fleet `up` with the fake enforcing a PutMetricAlarm quota, paced
+/// at that quota; the floor is writes ÷ quota.
+fn quota_rows(rows: &mut Vec<Row>) {
+    let acct = Account::new();
+    acct.quotas(serde_json::json!([
+        {"service": "cloudwatch", "operation": "PutMetricAlarm", "rate": QUOTA}
+    ]));
+    let dir = tempfile::tempdir().unwrap();
+    let stack = dir.path().join("stack.yaml");
+    std::fs::write(&stack, stack_yaml("quota", FLEET)).unwrap();
+    let zip = zip_file(dir.path());
+    let zip = zip.to_str().unwrap();
+    let pace = format!("cloudwatch.PutMetricAlarm={QUOTA}");
+    rows.push(measure(
+        &acct,
+        format!(
+            "fleet: up, fresh account, fake quota {QUOTA}/s on PutMetricAlarm, paced ({FLEET} alarms, 0 ms/call; floor {:.0} s)",
+            FLEET as f64 / QUOTA as f64
+        ),
+        || relayctl_paced(&acct, &stack, &["up", "--zip", zip], &pace),
+    ));
+}
+
 fn main() {
     // `cargo bench` passes --bench; a filter argument is not supported.
     let mut rows = Vec::new();
@@ -209,9 +245,12 @@ fn main() {
     aws_cli_row(&mut rows, LATENCY_MS);
     fleet_rows(&mut rows, 0);
     fleet_rows(&mut rows, LATENCY_MS);
+    quota_rows(&mut rows);
 
-    println!("| scenario | AWS calls | writes | wall time | calls in sequence (wall / latency) |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| scenario | AWS calls | writes | throttled | wall time | calls in sequence (wall / latency) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
     for r in &rows {
         let depth = if r.scenario.contains(&format!("{LATENCY_MS} ms/call")) {
             format!("~{:.0}", r.wall.as_secs_f64() * 1000.0 / LATENCY_MS as f64)
@@ -219,10 +258,11 @@ fn main() {
             "–".to_string()
         };
         println!(
-            "| {} | {} | {} | {:.2} s | {} |",
+            "| {} | {} | {} | {} | {:.2} s | {} |",
             r.scenario,
             r.calls,
             r.writes,
+            r.throttled,
             r.wall.as_secs_f64(),
             depth
         );

@@ -26,6 +26,8 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub ssm: aws_sdk_ssm::Client,
+    /// Resource Groups Tagging API: ownership of many resources in one listing.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub account: String,
     pub region: String,
     /// `aws`, `aws-cn`, `aws-us-gov`: part of every ARN relayctl derives.
@@ -95,6 +97,7 @@ impl Clients {
             lambda: client!(aws_sdk_lambda),
             cloudwatch: client!(aws_sdk_cloudwatch),
             ssm: client!(aws_sdk_ssm),
+            tagging: client!(aws_sdk_resourcegroupstagging),
             account,
             region,
             partition,

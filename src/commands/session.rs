@@ -45,6 +45,7 @@ impl Session {
             stack,
             webhook,
             package,
+            index: Default::default(),
         };
         let mut live = resources::read_all(&ctx).await?;
         match foreign {

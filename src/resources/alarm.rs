@@ -14,7 +14,7 @@ use futures::{FutureExt as _, StreamExt, TryStreamExt, stream};
 use super::state::Part;
 use super::{
     Ctx, LiveState, Operation, Registration, Step, TagDiff, Tags, check_owner, converge_tags,
-    diff_tags, function, is_owned, permission, render_tags, subscription, tag_api, topic,
+    diff_tags, function, index, is_owned, permission, render_tags, subscription, tag_api, topic,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -37,8 +37,8 @@ pub const REGISTRATION: Registration = Registration {
     up: plan_up,
     down: plan_down,
 };
-/// Reads of per-alarm tags in flight at once: enough for a 500-alarm fleet,
-/// few enough not to be throttled.
+/// Per-alarm tag reads in flight at once; only alarms the tagging index
+/// does not list need one.
 const TAG_READS_AT_ONCE: usize = 8;
 /// DeleteAlarms takes at most 100 names a call.
 const DELETE_BATCH: usize = 100;
@@ -241,26 +241,31 @@ async fn describe_by_prefix(ctx: &Ctx, prefix: &str) -> Result<Vec<MetricAlarm>,
         .collect())
 }
 
+/// The alarm's tags from the tagging index; its own ListTagsForResource only
+/// when the index does not list it (just made, or not ours).
 async fn find_tags(ctx: &Ctx, alarm: &MetricAlarm) -> Result<Tags, AwsError> {
     let name = alarm.alarm_name().unwrap_or_default();
     let arn = alarm
         .alarm_arn()
         .map(str::to_string)
         .unwrap_or_else(|| ctx.alarm_arn(name));
-    let out = ctx
-        .clients
-        .cloudwatch
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, name, "ListTagsForResource", e))?;
-    Ok(out
-        .tags
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|t| Some((t.key?, t.value?)))
-        .collect())
+    index::owner_tags(ctx, &arn, async {
+        let out = ctx
+            .clients
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::call(KIND.label, name, "ListTagsForResource", e))?;
+        Ok(out
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|t| Some((t.key?, t.value?)))
+            .collect())
+    })
+    .await
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -471,6 +476,7 @@ async fn put(ctx: &Ctx, want: &Desired, create: bool) -> Result<(), AwsError> {
     if create {
         req = req.set_tags(Some(cw_tags(&want.tags)));
     }
+    crate::pacing::wait("cloudwatch", "PutMetricAlarm").await;
     req.send()
         .await
         .map_err(|e| AwsError::call(KIND.label, &want.name, "PutMetricAlarm", e))?;
@@ -498,6 +504,7 @@ async fn delete_many(ctx: &Ctx, names: &[String]) -> Result<(), AwsError> {
         // Bounded: each round either deletes the batch or shrinks it to the
         // alarms that still exist.
         for _ in 0..3 {
+            crate::pacing::wait("cloudwatch", "DeleteAlarms").await;
             let deleted = ctx
                 .clients
                 .cloudwatch

@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 
 use super::{
     Ctx, Operation, Registration, Single, Step, TagDiff, Tags, adopt, check_owner, converge_tags,
-    diff_tags, gone, render_tags, tag_api,
+    diff_tags, gone, index, render_tags, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -97,13 +97,17 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     else {
         return Ok(None);
     };
-    let tags_out = logs
-        .list_tags_for_resource()
-        .resource_arn(ctx.log_group_arn())
-        .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, &name, "ListTagsForResource", e))?;
-    let tags: Tags = tags_out.tags.unwrap_or_default().into_iter().collect();
+    let arn = ctx.log_group_arn();
+    let tags = index::owner_tags(ctx, &arn, async {
+        let out = logs
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::call(KIND.label, &name, "ListTagsForResource", e))?;
+        Ok(out.tags.unwrap_or_default().into_iter().collect())
+    })
+    .await?;
     check_owner(KIND, &name, &ctx.stack, &tags)?;
     Ok(Some(Live {
         retention_days: group.retention_in_days(),

@@ -18,6 +18,7 @@ pub mod subscription;
 pub mod topic;
 
 mod aws_call;
+pub mod index;
 mod state;
 mod tags;
 
@@ -139,6 +140,8 @@ pub struct Ctx {
     pub webhook: Option<Secret>,
     /// The handler package. None when the code is not compared (status, down).
     pub package: Option<Package>,
+    /// This stack's resources in the tagging index, listed once on first use.
+    pub index: index::OwnerIndex,
 }
 
 impl Ctx {
@@ -304,8 +307,15 @@ fn normalize_value(v: serde_json::Value) -> serde_json::Value {
 
 /// Reads every registered kind at once: names and ARNs are deterministic,
 /// so no read waits on another. No local state file: this is the state.
+/// The tagging index is listed alongside, so reads that need it for
+/// ownership find it (nearly) ready instead of waiting one more round trip.
 pub async fn read_all(ctx: &Ctx) -> Result<LiveState, AwsError> {
-    let parts = futures::future::join_all(REGISTRY.iter().map(|r| (r.read)(ctx))).await;
+    let (index, parts) = futures::future::join(
+        ctx.index.load(ctx),
+        futures::future::join_all(REGISTRY.iter().map(|r| (r.read)(ctx))),
+    )
+    .await;
+    index?;
     let mut live = LiveState::default();
     for (r, part) in REGISTRY.iter().zip(parts) {
         live.insert(r.kind, part?);
@@ -352,6 +362,7 @@ pub fn test_ctx(yaml: &str, package_sha: Option<&str>) -> Ctx {
             lambda: aws_sdk_lambda::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
             account: "111122223333".into(),
             region: "eu-west-1".into(),
             partition: "aws".into(),
@@ -363,6 +374,7 @@ pub fn test_ctx(yaml: &str, package_sha: Option<&str>) -> Ctx {
             sha256: sha.to_string(),
             source: std::path::PathBuf::new(),
         }),
+        index: Default::default(),
     }
 }
 

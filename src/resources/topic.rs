@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 
 use super::{
     Ctx, LiveState, Operation, Registration, Single, Step, TagDiff, Tags, check_owner,
-    converge_tags, diff_tags, found, gone, render_tags, tag_api,
+    converge_tags, diff_tags, found, gone, index, render_tags, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind};
@@ -106,18 +106,21 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     {
         return Ok(None);
     }
-    let out = sns
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, &name, "ListTagsForResource", e))?;
-    let tags: Tags = out
-        .tags
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| (t.key, t.value))
-        .collect();
+    let tags = index::owner_tags(ctx, &arn, async {
+        let out = sns
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::call(KIND.label, &name, "ListTagsForResource", e))?;
+        Ok(out
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.key, t.value))
+            .collect())
+    })
+    .await?;
     check_owner(KIND, &name, &ctx.stack, &tags)?;
     Ok(Some(Live { tags }))
 }

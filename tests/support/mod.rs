@@ -281,6 +281,39 @@ impl Account {
         }
     }
 
+    /// Hides from this account's tagging-index listings (GetResources)
+    /// every ARN containing one of `substrings`: the index's lag on AWS.
+    pub fn hide_from_tagging_index(&self, substrings: &[&str]) {
+        self.post_control(
+            "tagging",
+            serde_json::json!({"account": self.id, "hide": substrings}),
+        );
+    }
+
+    /// Installs request-rate quotas for this account, e.g.
+    /// `json!([{"service": "cloudwatch", "operation": "PutMetricAlarm", "rate": 20}])`.
+    pub fn quotas(&self, quotas: serde_json::Value) {
+        self.post_control(
+            "quotas",
+            serde_json::json!({"account": self.id, "quotas": quotas}),
+        );
+    }
+
+    fn post_control(&self, endpoint: &str, body: serde_json::Value) {
+        let url = format!("{}/_fake/{endpoint}", self.url);
+        let mut resp = http()
+            .post(&url)
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send_json(&body)
+            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+        if resp.status() != 200 {
+            let text = resp.body_mut().read_to_string().unwrap_or_default();
+            panic!("POST {url} {body}: {} {text}", resp.status());
+        }
+    }
+
     pub fn clear_faults(&self) {
         let url = format!("{}/_fake/faults?account={}", self.url, self.id);
         if let Err(e) = http().delete(&url).call() {

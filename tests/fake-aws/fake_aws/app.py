@@ -22,6 +22,8 @@ from .chain import Chain
 from .cbor_bridge import CborBridge, call_wsgi
 from .faults import Faults, FaultSpecError
 from .identify import identify, read_body
+from .quota import Quotas
+from .tagging import TaggingIndex
 
 
 def configure_moto():
@@ -45,6 +47,8 @@ class FakeAws:
         self.rules = Rules()
         self.chain = Chain()
         self.chain.install()
+        self.tagging = TaggingIndex()
+        self.quotas = Quotas()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -56,6 +60,8 @@ class FakeAws:
         body = read_body(environ)
         req = identify(environ, body)
         latency, fault = self.faults.decide(req)
+        if fault is None and not self.quotas.admit(req):
+            fault = "throttle"
         self.calls.record(req.account, req.service, req.operation, req.write, fault)
         if latency:
             time.sleep(latency)
@@ -87,6 +93,8 @@ class FakeAws:
                 return bridge(environ, body, req)
             except Exception as exc:  # noqa: BLE001 - answer, don't crash the server
                 return self._broken(req, exc)
+        if req.service == "tagging" and req.operation == "GetResources":
+            return self.tagging.get_resources(req, body)
         refusal = quirks.check(req, environ, body)
         if refusal is not None:
             return awserrors.render(req.protocol, req.service, refusal)
@@ -150,6 +158,24 @@ class FakeAws:
             except (ValueError, FaultSpecError) as exc:
                 return _text(start_response, "400 Bad Request", f"fake-aws: bad fault spec: {exc}")
             return _json(start_response, "200 OK", {"installed": spec["account"]})
+        if path == "/_fake/quotas" and method == "POST":
+            try:
+                self.quotas.install(json.loads(read_body(environ) or b"null"))
+            except ValueError as exc:
+                return _text(start_response, "400 Bad Request", f"fake-aws: bad quota spec: {exc}")
+            return _json(start_response, "200 OK", {"installed": "ok"})
+        if path == "/_fake/quotas" and method == "DELETE":
+            self.quotas.clear(account)
+            return _json(start_response, "200 OK", {"cleared": account or "all"})
+        if path == "/_fake/tagging" and method == "POST":
+            try:
+                self.tagging.hide(json.loads(read_body(environ) or b"null"))
+            except ValueError as exc:
+                return _text(start_response, "400 Bad Request", f"fake-aws: bad tagging spec: {exc}")
+            return _json(start_response, "200 OK", {"hidden": "ok"})
+        if path == "/_fake/tagging" and method == "DELETE":
+            self.tagging.clear(account)
+            return _json(start_response, "200 OK", {"cleared": account or "all"})
         if path == "/_fake/faults" and method == "DELETE":
             self.faults.clear(account)
             return _json(start_response, "200 OK", {"cleared": account or "all"})

@@ -762,7 +762,7 @@ mod tests {
             searched: vec![],
         };
         // What people see: the message, then the hint.
-        let text = crate::report::render(&err, |e| e.downcast_ref::<PackageError>()?.hint());
+        let text = crate::report::render(&err);
         assert!(
             text.contains("python3 -m venv .venv && .venv/bin/pip install cargo-zigbuild ziglang"),
             "{text}"
@@ -772,7 +772,7 @@ mod tests {
             triple: "aarch64-unknown-linux-gnu".into(),
         };
         assert!(
-            crate::report::render(&err, |e| e.downcast_ref::<PackageError>()?.hint())
+            crate::report::render(&err)
                 .ends_with("\n  hint: rustup target add aarch64-unknown-linux-gnu\n")
         );
     }

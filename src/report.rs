@@ -163,7 +163,7 @@ impl Diagnostic for commands::Error {
     fn location(&self) -> Option<Location> {
         use commands::Error as E;
         match self {
-            E::Config(e) => e.location(),
+            E::Config(e) => Diagnostic::location(e),
             E::Package(e) => e.location(),
             E::InitExists { file } | E::Write { file, .. } => Some(Location::file(file.clone())),
             _ => None,

@@ -112,20 +112,6 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The remedy carried by any error a command can meet, wherever it sits in
-/// the chain.
-fn hint_of(err: &(dyn std::error::Error + 'static)) -> Option<String> {
-    if let Some(e) = err.downcast_ref::<Error>() {
-        e.hint()
-    } else if let Some(e) = err.downcast_ref::<AwsError>() {
-        e.hint()
-    } else if let Some(e) = err.downcast_ref::<PackageError>() {
-        e.hint()
-    } else {
-        err.downcast_ref::<ApplyError>().and_then(ApplyError::hint)
-    }
-}
-
 /// Runs one parsed command and maps the outcome to the exit code (0 ok,
 /// 1 error, 2 changes pending with --detailed-exitcode).
 pub fn run(cli: Cli) -> ExitCode {

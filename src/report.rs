@@ -349,6 +349,6 @@ mod tests {
         };
         let text = render(&err);
         assert_eq!(text.matches("hint:").count(), 1, "{text}");
-        assert!(text.starts_with("error[E001]: environment variable SLACK_WEBHOOK_URL"));
+        assert!(text.starts_with("error[E020]: environment variable SLACK_WEBHOOK_URL"));
     }
 }

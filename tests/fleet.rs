@@ -126,7 +126,7 @@ fn issue_12_an_alarm_the_index_lacks_gets_one_tag_read() {
     acct.assert_no_writes();
 
     // The same lag during `down`: the hidden alarm is still found and deleted.
-    exit(&fleet.run(&acct, None, &["down"]), 0);
+    exit(&fleet.run(&acct, None, &["down", "--yes"]), 0);
     acct.reset_calls();
     let out = fleet.run(&acct, None, &["plan", "--detailed-exitcode"]);
     exit(&out, 2);

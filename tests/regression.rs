@@ -241,8 +241,11 @@ fn issue_10_8_alarm_gone_before_delete_alarms_is_done() {
     let down = std::thread::scope(|s| {
         let down = s.spawn(|| stack.run(&acct, &["down", "--yes"]));
         for _ in 0..600 {
-            // Both alarms read and their tags asked for: the plan is made.
-            if acct.count("cloudwatch", "ListTagsForResource") >= 2 {
+            // The alarms read and their ownership listed (one tagging-index
+            // page): the plan is made.
+            if acct.count("cloudwatch", "DescribeAlarms") >= 1
+                && acct.count("tagging", "GetResources") >= 1
+            {
                 break;
             }
             std::thread::sleep(Duration::from_millis(10));

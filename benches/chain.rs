@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::Account;
+use support::{Account, Call};
 
 const LATENCY_MS: u64 = 50;
 const FLEET: usize = 500;
@@ -25,24 +25,62 @@ struct Row {
     /// Calls the fake refused (its quota).
     throttled: usize,
     wall: Duration,
+    /// Round trips in sequence, from the call log's times.
+    rounds: usize,
 }
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn stack_yaml(name: &str, alarms: usize) -> String {
-    let mut y = format!(
-        "name: {name}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\nalarms:\n",
-        root().join("handler").display()
-    );
-    for i in 0..alarms {
-        y.push_str(&format!(
-            "  - name: cpu-{i}\n    instance_id: i-{:017x}\n",
-            i + 1
-        ));
+use support::fleet::{stack_head, stack_yaml};
+
+/// One alarm per running instance tagged Env=prod.
+fn selector_yaml(name: &str) -> String {
+    stack_head(name)
+        + "  - name: web\n    instance_selector: { tags: { Env: prod }, states: [running] }\n"
+}
+
+/// Launches `n` running instances tagged Env=prod in the account.
+fn launch(acct: &Account, n: i32) {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        aws_sdk_ec2::Client::new(&acct.sdk_config())
+            .run_instances()
+            .image_id("ami-12c6146b")
+            .min_count(n)
+            .max_count(n)
+            .tag_specifications(
+                TagSpecification::builder()
+                    .resource_type(ResourceType::Instance)
+                    .tags(Tag::builder().key("Env").value("prod").build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+/// Round trips in sequence: the longest chain of calls in which each
+/// starts only after the one before it was answered (the call log's `t`
+/// and `end`). With a fixed latency per call this is the critical path.
+fn round_trips(calls: &[Call]) -> usize {
+    let mut calls = calls.to_vec();
+    calls.sort_by(|a, b| a.t.total_cmp(&b.t));
+    let mut depth = vec![0usize; calls.len()];
+    for i in 0..calls.len() {
+        depth[i] = 1 + (0..i)
+            .filter(|&j| calls[j].end <= calls[i].t)
+            .map(|j| depth[j])
+            .max()
+            .unwrap_or(0);
     }
-    y
+    depth.into_iter().max().unwrap_or(0)
 }
 
 /// The real handler package when it has been built, else a small stand-in.
@@ -96,6 +134,7 @@ fn measure(acct: &Account, scenario: String, run: impl FnOnce() -> Duration) -> 
         writes: calls.iter().filter(|c| c.write).count(),
         throttled: calls.iter().filter(|c| c.fault.is_some()).count(),
         wall,
+        rounds: round_trips(&calls),
     }
 }
 
@@ -214,23 +253,54 @@ fn fleet_rows(rows: &mut Vec<Row>, latency_ms: u64) {
     }));
 }
 
-/// Fresh fleet `up` with the fake enforcing a PutMetricAlarm quota, paced
-/// at that quota; the floor is writes ÷ quota.
+/// 500 instances found by one `instance_selector`: plan, up, no-op plan
+/// and up, down.
+fn selector_rows(rows: &mut Vec<Row>, latency_ms: u64) {
+    let acct = Account::new();
+    launch(&acct, FLEET as i32);
+    // moto's first DescribeInstances in an account loads its AMI catalogue
+    // (seconds): done once here, outside the figures.
+    let dir = tempfile::tempdir().unwrap();
+    let stack = dir.path().join("stack.yaml");
+    std::fs::write(&stack, selector_yaml("sel")).unwrap();
+    let zip = zip_file(dir.path());
+    let zip = zip.to_str().unwrap();
+    relayctl(&acct, &stack, &["plan", "--zip", zip]);
+    acct.inject(serde_json::json!({"latency_ms": latency_ms, "rules": []}));
+    let tag = format!("selector of {FLEET} instances, {latency_ms} ms/call");
+    for (what, args) in [
+        ("plan, fresh account", &["plan", "--zip", zip][..]),
+        ("up, fresh account", &["up", "--zip", zip][..]),
+        ("plan, no change", &["plan", "--zip", zip][..]),
+        ("up, no change", &["up", "--zip", zip][..]),
+        ("down", &["down", "--yes"][..]),
+    ] {
+        rows.push(measure(&acct, format!("fleet: {what} ({tag})"), || {
+            relayctl(&acct, &stack, args)
+        }));
+    }
+}
+
+/// Fresh fleet `up` (500 instances via a selector) with the fake enforcing
+/// a PutMetricAlarm quota, paced at that quota; the floor is writes ÷ quota.
 fn quota_rows(rows: &mut Vec<Row>) {
     let acct = Account::new();
+    launch(&acct, FLEET as i32);
     acct.quotas(serde_json::json!([
         {"service": "cloudwatch", "operation": "PutMetricAlarm", "rate": QUOTA}
     ]));
     let dir = tempfile::tempdir().unwrap();
     let stack = dir.path().join("stack.yaml");
-    std::fs::write(&stack, stack_yaml("quota", FLEET)).unwrap();
+    std::fs::write(&stack, selector_yaml("quota")).unwrap();
     let zip = zip_file(dir.path());
     let zip = zip.to_str().unwrap();
+    // Outside the figure: moto's first DescribeInstances in the account.
+    relayctl(&acct, &stack, &["plan", "--zip", zip]);
     let pace = format!("cloudwatch.PutMetricAlarm={QUOTA}");
     rows.push(measure(
         &acct,
         format!(
-            "fleet: up, fresh account, fake quota {QUOTA}/s on PutMetricAlarm, paced ({FLEET} alarms, 0 ms/call; floor {:.0} s)",
+            "fleet: up, fresh account, fake quota {QUOTA}/s on PutMetricAlarm, paced (selector of {FLEET} instances, 0 ms/call; floor {:.0} s)",
             FLEET as f64 / QUOTA as f64
         ),
         || relayctl_paced(&acct, &stack, &["up", "--zip", zip], &pace),
@@ -243,27 +313,31 @@ fn main() {
     chain_rows(&mut rows, 0);
     chain_rows(&mut rows, LATENCY_MS);
     aws_cli_row(&mut rows, LATENCY_MS);
-    fleet_rows(&mut rows, 0);
     fleet_rows(&mut rows, LATENCY_MS);
+    selector_rows(&mut rows, LATENCY_MS);
     quota_rows(&mut rows);
 
     println!(
-        "| scenario | AWS calls | writes | throttled | wall time | calls in sequence (wall / latency) |"
+        "| scenario | AWS calls | writes | throttled | wall time | round trips in sequence (call log) | wall / latency |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for r in &rows {
-        let depth = if r.scenario.contains(&format!("{LATENCY_MS} ms/call")) {
-            format!("~{:.0}", r.wall.as_secs_f64() * 1000.0 / LATENCY_MS as f64)
+        let (rounds, depth) = if r.scenario.contains(&format!("{LATENCY_MS} ms/call")) {
+            (
+                r.rounds.to_string(),
+                format!("~{:.0}", r.wall.as_secs_f64() * 1000.0 / LATENCY_MS as f64),
+            )
         } else {
-            "–".to_string()
+            ("–".to_string(), "–".to_string())
         };
         println!(
-            "| {} | {} | {} | {} | {:.2} s | {} |",
+            "| {} | {} | {} | {} | {:.2} s | {} | {} |",
             r.scenario,
             r.calls,
             r.writes,
             r.throttled,
             r.wall.as_secs_f64(),
+            rounds,
             depth
         );
     }

@@ -28,6 +28,8 @@ pub struct Clients {
     pub ssm: aws_sdk_ssm::Client,
     /// Resource Groups Tagging API: ownership of many resources in one listing.
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// EC2: DescribeInstances for alarms' instance selectors.
+    pub ec2: aws_sdk_ec2::Client,
     pub account: String,
     pub region: String,
     /// `aws`, `aws-cn`, `aws-us-gov`: part of every ARN relayctl derives.
@@ -98,6 +100,7 @@ impl Clients {
             cloudwatch: client!(aws_sdk_cloudwatch),
             ssm: client!(aws_sdk_ssm),
             tagging: client!(aws_sdk_resourcegroupstagging),
+            ec2: client!(aws_sdk_ec2),
             account,
             region,
             partition,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use relayctl::config::{
     Alarm, Architecture, Comparison, ConfigError, Handler, OWNER_TAG_KEY, Problem, Route, Slack,
-    Stack,
+    Stack, Statistic, Target,
 };
 
 fn repo() -> &'static Path {
@@ -64,14 +64,19 @@ fn repo_stack_yaml_is_the_seed_chain() {
         route: Route::Sns,
         alarms: vec![Alarm {
             name: "high-cpu".into(),
-            instance_id: "i-0123456789abcdef0".into(),
+            target: Target::Instance("i-0123456789abcdef0".into()),
+            dimensions: BTreeMap::new(),
             metric: "CPUUtilization".into(),
             namespace: "AWS/EC2".into(),
-            statistic: "Average".into(),
+            statistic: Statistic::Simple("Average".into()),
             period_s: 60,
             evaluation_periods: 1,
+            datapoints_to_alarm: None,
             threshold: 80.0,
             comparison: Comparison::GreaterThanThreshold,
+            treat_missing_data: "missing".into(),
+            description: None,
+            unit: None,
             notify_ok: true,
         }],
         tags: BTreeMap::from([("team".to_string(), "platform".to_string())]),

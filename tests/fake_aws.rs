@@ -28,7 +28,7 @@ fn call(service: &str, operation: &str, write: bool) -> Call {
         service: service.into(),
         operation: operation.into(),
         write,
-        fault: None,
+        ..Call::default()
     }
 }
 
@@ -999,15 +999,20 @@ async fn cloudwatch_alarm_round_trip_over_cbor() {
     assert!(ops.iter().all(|c| c.service == "cloudwatch"), "{ops:?}");
     assert_eq!(acct.count("cloudwatch", "DescribeAlarms"), 6);
     assert_eq!(acct.count("cloudwatch", "PutMetricAlarm"), 2);
+    // Alarm writes are logged with the alarms they name.
+    let named = |op: &str| Call {
+        names: vec!["t-high-cpu".into()],
+        ..call("cloudwatch", op, true)
+    };
     assert_eq!(
         acct.writes(),
         [
-            call("cloudwatch", "PutMetricAlarm", true),
+            named("PutMetricAlarm"),
             call("cloudwatch", "SetAlarmState", true),
             call("cloudwatch", "TagResource", true),
             call("cloudwatch", "UntagResource", true),
-            call("cloudwatch", "PutMetricAlarm", true),
-            call("cloudwatch", "DeleteAlarms", true),
+            named("PutMetricAlarm"),
+            named("DeleteAlarms"),
         ]
     );
 }

@@ -3,80 +3,8 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
-
-use assert_cmd::Command;
 use support::Account;
-
-fn stack_yaml(name: &str, alarms: usize) -> String {
-    let handler = Path::new(env!("CARGO_MANIFEST_DIR")).join("handler");
-    let mut y = format!(
-        "name: {name}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\nalarms:\n",
-        handler.display()
-    );
-    for i in 0..alarms {
-        y.push_str(&format!(
-            "  - name: cpu-{i}\n    instance_id: i-{:017x}\n",
-            i + 1
-        ));
-    }
-    y
-}
-
-struct Fleet {
-    dir: tempfile::TempDir,
-}
-
-impl Fleet {
-    fn new(name: &str, alarms: usize) -> Fleet {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("stack.yaml"), stack_yaml(name, alarms)).unwrap();
-        let zip = relayctl::package::zip_bootstrap(b"#!/bin/sh\n").unwrap();
-        std::fs::write(dir.path().join("handler.zip"), zip).unwrap();
-        Fleet { dir }
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.path().join(file)
-    }
-
-    /// Runs relayctl; `pace` is RELAYCTL_PACE (None: relayctl's defaults).
-    fn run(&self, acct: &Account, pace: Option<&str>, args: &[&str]) -> Output {
-        let mut cmd = Command::cargo_bin("relayctl").unwrap();
-        cmd.envs(acct.env())
-            .env(
-                "SLACK_WEBHOOK_URL",
-                "https://hooks.slack.invalid/services/T/B/x",
-            )
-            .env_remove("RELAYCTL_PACE")
-            .arg("-f")
-            .arg(self.path("stack.yaml"))
-            .args(args);
-        if let Some(pace) = pace {
-            cmd.env("RELAYCTL_PACE", pace);
-        }
-        if args.first() != Some(&"down") {
-            cmd.arg("--zip").arg(self.path("handler.zip"));
-        }
-        cmd.output().unwrap()
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-}
+use support::fleet::{Fleet, exit, text};
 
 /// 500 alarms, no change: ownership comes from the tagging index in pages
 /// of 100, not from one ListTagsForResource per alarm (515 calls before).
@@ -150,7 +78,7 @@ fn quota_fleet(acct: &Account) -> Fleet {
 fn throttled(acct: &Account) -> usize {
     acct.calls()
         .iter()
-        .filter(|c| c.operation == "PutMetricAlarm" && c.fault.as_deref() == Some("throttle"))
+        .filter(|c| c.operation == "PutMetricAlarm" && c.fault.as_deref() == Some("quota"))
         .count()
 }
 

@@ -280,5 +280,13 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("instance_id:"), "{text}");
+        // What init writes is a stack that parses, selector and all.
+        let stack = Stack::parse(&text, Path::new("stack.yaml")).unwrap();
+        let crate::config::Target::Selector(sel) = &stack.alarms[0].target else {
+            panic!("{:?}", stack.alarms[0].target);
+        };
+        assert_eq!(sel.tags.get("a b").map(String::as_str), Some(""));
+        assert_eq!(sel.tags.get("Env").map(String::as_str), Some("prod"));
+        assert_eq!(sel.states, ["running"]);
     }
 }

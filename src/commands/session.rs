@@ -48,6 +48,9 @@ impl Session {
             index: Default::default(),
         };
         let mut live = resources::read_all(&ctx).await?;
+        for w in &live.warnings {
+            eprintln!("warning: {}", crate::display::untrusted(w));
+        }
         match foreign {
             Foreign::Refuse if !live.foreign.is_empty() => {
                 return Err(Error::Foreign(std::mem::take(&mut live.foreign)));

@@ -24,9 +24,15 @@ pub async fn run(g: &Global, args: &TestArgs) -> Result<ExitCode> {
         let name = s.ctx.stack.function_name();
         return Err(Error::NotUp(format!("{} {name}", function::KIND.label)));
     }
-    let Some(live_alarm) = alarm::live(&s.live).iter().find(|a| a.name == alarm) else {
+    // An entry with instances has one alarm per instance: the first will do.
+    let per_instance = format!("{alarm}-i-");
+    let Some(live_alarm) = alarm::live(&s.live)
+        .iter()
+        .find(|a| a.name == alarm || a.name.starts_with(&per_instance))
+    else {
         return Err(Error::NotUp(format!("{} {alarm}", alarm::KIND.label)));
     };
+    let alarm = live_alarm.name.clone();
     let already_in_alarm = live_alarm.state.as_deref() == Some("ALARM");
     let broken = smoke::broken_links(&s.ctx, &s.live);
     let group = s.ctx.stack.log_group_name();

@@ -7,8 +7,9 @@
 //!   Stack::handler_source(&self) -> Result<&Path, ConfigError>  (call before a build)
 //!   Stack::webhook_url(&self) -> Result<String, ConfigError>
 //!   Stack::{function_name, role_name, log_group_name, topic_name, alarm_name,
-//!           permission_sid, permission_sid_for, owner_tags}
-//!   the `Stack`, `Slack`, `Handler`, `Alarm`, `Architecture`, `Route`, `Comparison` types,
+//!           instance_alarm_name, has_selectors, permission_sid, permission_sid_for, owner_tags}
+//!   the `Stack`, `Slack`, `Handler`, `Alarm`, `Target`, `Selector`, `Statistic`,
+//!   `Architecture`, `Route`, `Comparison` types,
 //!   `ConfigError` (with `code()`, `hint()`, `location()`, `problems()`), `Problem`,
 //!   `OWNER_TAG_KEY`, `MAX_USER_TAGS`.
 //!
@@ -21,7 +22,9 @@
 //! their codes; `syntax` explains a file that does not parse; `safe` decides
 //! how a value from the file may be shown.
 
+mod alarm;
 mod error;
+mod metric;
 mod model;
 mod read;
 mod safe;
@@ -38,8 +41,9 @@ use std::path::{Path, PathBuf};
 
 pub use error::{ConfigError, Excerpt, Location, Problem, codes};
 pub use model::{
-    Alarm, Architecture, Comparison, Handler, LOG_RETENTION_DAYS, MAX_USER_TAGS, OWNER_TAG_KEY,
-    Route, STATISTICS, Slack, Stack,
+    Alarm, Architecture, Comparison, Handler, INSTANCE_STATES, LOG_RETENTION_DAYS, MAX_USER_TAGS,
+    OWNER_TAG_KEY, Route, STATISTICS, Selector, Slack, Stack, Statistic, TREAT_MISSING_DATA,
+    Target, UNITS,
 };
 pub use read::MAX_FILE_BYTES;
 
@@ -166,6 +170,18 @@ impl Stack {
     /// The CloudWatch alarm: `{name}-{alarm.name}`.
     pub fn alarm_name(&self, alarm: &Alarm) -> String {
         format!("{}-{}", self.name, alarm.name)
+    }
+
+    /// The CloudWatch alarm of one instance of a list or selector:
+    /// `{name}-{alarm.name}-{instance-id}`.
+    pub fn instance_alarm_name(&self, alarm: &Alarm, instance_id: &str) -> String {
+        format!("{}-{}-{instance_id}", self.name, alarm.name)
+    }
+
+    /// True when some alarm's instances are found in AWS at plan time
+    /// (`instance_selector`): a static export cannot represent the stack.
+    pub fn has_selectors(&self) -> bool {
+        self.alarms.iter().any(Alarm::is_selector_resolved)
     }
 
     /// Statement id of the Lambda permission that lets the SNS topic invoke

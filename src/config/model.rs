@@ -18,9 +18,56 @@ pub const LOG_RETENTION_DAYS: &[i32] = &[
     3288, 3653,
 ];
 
-/// Statistics PutMetricAlarm accepts in `Statistic` (percentiles would need
-/// `ExtendedStatistic`, which relayctl does not model).
+/// Statistics PutMetricAlarm accepts in `Statistic`; percentiles and the
+/// like go in `ExtendedStatistic` (`extended_statistic:`).
 pub const STATISTICS: &[&str] = &["Average", "Sum", "Minimum", "Maximum", "SampleCount"];
+
+/// AWS: PutMetricAlarm `TreatMissingData`
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data>).
+/// An alarm that never set it behaves as `missing`.
+pub const TREAT_MISSING_DATA: &[&str] = &["breaching", "notBreaching", "ignore", "missing"];
+
+/// AWS: PutMetricAlarm `Unit`, the `StandardUnit` enum
+/// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html>).
+pub const UNITS: &[&str] = &[
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
+
+/// AWS: EC2 instance states, DescribeInstances' `instance-state-name` filter.
+pub const INSTANCE_STATES: &[&str] = &[
+    "pending",
+    "running",
+    "shutting-down",
+    "terminated",
+    "stopping",
+    "stopped",
+];
 
 /// A validated stack: every default filled in, every value checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,18 +123,92 @@ pub enum Route {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alarm {
-    /// Short name from the file; the AWS alarm is `{stack}-{name}`.
+    /// Short name from the file; the AWS alarm is `{stack}-{name}`, or
+    /// `{stack}-{name}-{instance-id}` per instance of a list or selector.
     pub name: String,
-    pub instance_id: String,
+    /// Which instances (if any) the alarm watches.
+    pub target: Target,
+    /// Dimensions besides the instance's `InstanceId`, any namespace's.
+    pub dimensions: BTreeMap<String, String>,
     pub metric: String,
     pub namespace: String,
-    /// One of Average, Sum, Minimum, Maximum, SampleCount.
-    pub statistic: String,
+    pub statistic: Statistic,
     pub period_s: i32,
     pub evaluation_periods: i32,
+    /// None: CloudWatch's default, every evaluated period (M of N with M = N).
+    pub datapoints_to_alarm: Option<i32>,
     pub threshold: f64,
     pub comparison: Comparison,
+    /// One of `TREAT_MISSING_DATA`; CloudWatch's default is `missing`.
+    pub treat_missing_data: String,
+    /// The user's description; None: relayctl writes one naming the stack.
+    pub description: Option<String>,
+    /// One of `UNITS`; None: any unit the metric is published in.
+    pub unit: Option<String>,
     pub notify_ok: bool,
+}
+
+impl Alarm {
+    /// The one instance of the seed's `instance_id:` form, if that is the form.
+    pub fn instance_id(&self) -> Option<&str> {
+        match &self.target {
+            Target::Instance(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// True when the alarm's instances are found in AWS at plan time
+    /// (`instance_selector`), not named in the file: a static export
+    /// (CloudFormation) cannot represent it.
+    pub fn is_selector_resolved(&self) -> bool {
+        matches!(self.target, Target::Selector(_))
+    }
+}
+
+/// What an alarm entry watches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// `instance_id:`: one alarm, `{stack}-{alarm}` (the seed's form).
+    Instance(String),
+    /// `instances: [...]`: one alarm per instance, `{stack}-{alarm}-{id}`.
+    Instances(Vec<String>),
+    /// `instance_selector:`: one alarm per matching instance, found with
+    /// EC2 DescribeInstances at plan / up / status time.
+    Selector(Selector),
+    /// `dimensions:` alone: one alarm on those dimensions, `{stack}-{alarm}`.
+    Dimensions,
+}
+
+/// Instances with all these tags, in one of these states.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selector {
+    pub tags: BTreeMap<String, String>,
+    /// Default: `running`.
+    pub states: Vec<String>,
+}
+
+impl Selector {
+    /// `Env=prod, Role=web` (and the states when not just running): how
+    /// plan explains why an alarm comes or goes.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if self.states != ["running"] {
+            parts.push(format!("state {}", self.states.join("|")));
+        }
+        if parts.is_empty() {
+            "any instance".to_string()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
+/// `Statistic` (Average, ...) or `ExtendedStatistic` (p99, tm90, ...):
+/// PutMetricAlarm takes exactly one of the two.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Statistic {
+    Simple(String),
+    Extended(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,6 +25,8 @@ pub(crate) enum Kind {
     List(&'static [Field], &'static str),
     /// Tags: text keys to text values.
     TextMap,
+    /// A list of single values (`instances: [i-…, i-…]`).
+    TextList,
 }
 
 /// One known field. `hint` shows the right form (used for a wrong type).
@@ -117,15 +119,51 @@ pub(crate) const ALARM_FIELDS: &[Field] = &[
         Kind::Text,
         "e.g. `instance_id: i-0123456789abcdef0`",
     ),
+    field(
+        "instances",
+        Kind::TextList,
+        "a list of instance ids, e.g. `instances: [i-0123456789abcdef0, i-0fedcba9876543210]`",
+    ),
+    field(
+        "instance_selector",
+        Kind::Section(SELECTOR_FIELDS),
+        "e.g. `instance_selector: { tags: { Env: prod }, states: [running] }`",
+    ),
+    field(
+        "dimensions",
+        Kind::TextMap,
+        "a mapping of dimension names to values, e.g. `dimensions: { AutoScalingGroupName: web }`",
+    ),
     field("metric", Kind::Text, "e.g. `metric: CPUUtilization`"),
     field("namespace", Kind::Text, "e.g. `namespace: AWS/EC2`"),
     field("statistic", Kind::Text, "e.g. `statistic: Average`"),
+    field(
+        "extended_statistic",
+        Kind::Text,
+        "a percentile such as `extended_statistic: p99`",
+    ),
     field("period_s", Kind::Whole, PERIOD_HINT),
     field(
         "evaluation_periods",
         Kind::Whole,
         "e.g. `evaluation_periods: 3`, without quotes",
     ),
+    field(
+        "datapoints_to_alarm",
+        Kind::Whole,
+        "e.g. `datapoints_to_alarm: 2`, without quotes (at most evaluation_periods)",
+    ),
+    field(
+        "treat_missing_data",
+        Kind::Text,
+        "`treat_missing_data: missing` (or breaching, notBreaching, ignore)",
+    ),
+    field(
+        "description",
+        Kind::Text,
+        "e.g. `description: \"CPU above 80 % for a minute\"`",
+    ),
+    field("unit", Kind::Text, "e.g. `unit: Percent`"),
     field(
         "threshold",
         Kind::Number,
@@ -141,6 +179,19 @@ pub(crate) const ALARM_FIELDS: &[Field] = &[
         "notify_ok",
         Kind::Bool,
         "`notify_ok: true` or `notify_ok: false`",
+    ),
+];
+
+pub(crate) const SELECTOR_FIELDS: &[Field] = &[
+    field(
+        "tags",
+        Kind::TextMap,
+        "`tags:` with `key: value` pairs the instances must all carry, e.g. `tags: { Env: prod }`",
+    ),
+    field(
+        "states",
+        Kind::TextList,
+        "a list of instance states, e.g. `states: [running]`",
     ),
 ];
 
@@ -166,6 +217,7 @@ pub(crate) enum Entry {
     Section(Section),
     List(Spanned<Vec<Section>>),
     Map(Spanned<Tags>),
+    TextList(Spanned<Vec<String>>),
 }
 
 /// Text keys to text values, in file order, each with the line of its key.
@@ -242,6 +294,19 @@ impl Section {
         }
     }
 
+    pub fn text_list(&self, name: &str) -> Option<&Spanned<Vec<String>>> {
+        match self.entries.get(name)? {
+            Entry::TextList(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Present in the file (with a value, or dropped for a problem already
+    /// reported).
+    pub fn is_present(&self, name: &str) -> bool {
+        !self.is_missing(name)
+    }
+
     /// Absent from the file, not dropped for a problem already reported.
     pub fn is_missing(&self, name: &str) -> bool {
         !self.entries.contains_key(name) && !self.dropped_whole && !self.dropped.contains(&name)
@@ -256,7 +321,8 @@ impl Section {
                 | Entry::Number(Spanned { line, .. }, _)
                 | Entry::Bool(Spanned { line, .. })
                 | Entry::List(Spanned { line, .. })
-                | Entry::Map(Spanned { line, .. }),
+                | Entry::Map(Spanned { line, .. })
+                | Entry::TextList(Spanned { line, .. }),
             ) => Some(*line),
             Some(Entry::Section(s)) => s.line,
             None => self.line,
@@ -425,6 +491,10 @@ impl Walk {
                 value: self.text_map(entries, path),
                 line,
             }),
+            (Kind::TextList, _, Value::Seq(items)) => Entry::TextList(Spanned {
+                value: self.text_list(items, path, field.hint)?,
+                line,
+            }),
             _ => {
                 self.wrong_type(path, key, node, expected(field.kind), field.hint);
                 return Err(());
@@ -496,6 +566,29 @@ impl Walk {
         sections
     }
 
+    /// Single values, each checked like any text; a bad item drops the list.
+    fn text_list(&mut self, items: &[Node], path: &str, hint: &str) -> Result<Vec<String>, ()> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut bad = false;
+        for (i, item) in items.iter().enumerate() {
+            let item_path = format!("{path}[{i}]");
+            match &item.value {
+                Value::Scalar { text, .. } => {
+                    if self.check_text(&item_path, item.mark, text).is_err() {
+                        bad = true;
+                    } else {
+                        out.push(text.clone());
+                    }
+                }
+                _ => {
+                    self.wrong_type(&item_path, item.mark, item, "a single value", hint);
+                    bad = true;
+                }
+            }
+        }
+        if bad { Err(()) } else { Ok(out) }
+    }
+
     /// Tag keys to text values; a repeated key keeps its last value.
     fn text_map(&mut self, entries: &[(Node, Node)], path: &str) -> Tags {
         let mut out: Tags = Vec::new();
@@ -555,6 +648,7 @@ fn expected(kind: Kind) -> &'static str {
         Kind::Section(_) => "a mapping of fields",
         Kind::List(..) => "a list",
         Kind::TextMap => "a mapping of keys to values",
+        Kind::TextList => "a list",
     }
 }
 

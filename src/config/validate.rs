@@ -2,15 +2,12 @@
 //! sections from `schema::Walk`, fills in the defaults, and collects every
 //! problem with the line of its field.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::error::{Problem, codes};
-use super::model::{
-    Alarm, Architecture, Comparison, Handler, LOG_RETENTION_DAYS, Route, STATISTICS, Slack, Stack,
-};
+use super::model::{Architecture, Handler, LOG_RETENTION_DAYS, Route, Slack, Stack};
 use super::safe::{looks_like_url, shown};
-use super::schema::{PERIOD_HINT, Section};
+use super::schema::Section;
 use super::tags;
 
 // Defaults: together they reproduce the seed's chain (DESIGN.md, stack.yaml).
@@ -18,22 +15,9 @@ const DEFAULT_HANDLER_PATH: &str = "handler";
 const DEFAULT_MEMORY_MB: i64 = 128;
 const DEFAULT_TIMEOUT_S: i64 = 10;
 const DEFAULT_LOG_RETENTION_DAYS: i64 = 14;
-const DEFAULT_METRIC: &str = "CPUUtilization";
-const DEFAULT_NAMESPACE: &str = "AWS/EC2";
-const DEFAULT_STATISTIC: &str = "Average";
-const DEFAULT_PERIOD_S: i64 = 60;
-const DEFAULT_EVALUATION_PERIODS: i64 = 1;
-const DEFAULT_THRESHOLD: f64 = 80.0;
 
 // Limits from the AWS APIs the names and values end up in.
 const MAX_STACK_NAME: usize = 40;
-const MAX_ALARM_NAME: usize = 255; // PutMetricAlarm AlarmName
-const MAX_STATEMENT_ID: usize = 100; // Lambda AddPermission StatementId
-const MAX_METRIC_FIELD: usize = 255; // MetricName and Namespace
-/// AWS: Period × EvaluationPeriods is at most 7 days, and 1 day for a
-/// period under an hour (PutMetricAlarm, `Period`).
-const MAX_EVALUATION_S: i64 = 604_800;
-const MAX_SHORT_EVALUATION_S: i64 = 86_400;
 
 #[derive(Default)]
 pub(crate) struct Validator {
@@ -41,7 +25,7 @@ pub(crate) struct Validator {
 }
 
 impl Validator {
-    fn problem(
+    pub(super) fn problem(
         &mut self,
         section: &Section,
         field: &str,
@@ -56,7 +40,7 @@ impl Validator {
     }
 
     /// "is required", unless the field is there with a value already reported.
-    fn required(&mut self, section: &Section, field: &str, hint: &str) {
+    pub(super) fn required(&mut self, section: &Section, field: &str, hint: &str) {
         if section.is_missing(field) || section.text(field).is_some_and(|t| t.value.is_empty()) {
             self.problems.push(
                 Problem::new(codes::REQUIRED, section.at(field), "is required")
@@ -66,7 +50,7 @@ impl Validator {
         }
     }
 
-    fn text(section: &Section, field: &str) -> Option<String> {
+    pub(super) fn text(section: &Section, field: &str) -> Option<String> {
         section.text(field).map(|t| t.value.clone())
     }
 
@@ -334,228 +318,6 @@ impl Validator {
         }
     }
 
-    fn alarms(&mut self, root: &Section, stack_name: &str, route: Route) -> Vec<Alarm> {
-        let items = root
-            .list("alarms")
-            .map(|l| l.value.as_slice())
-            .unwrap_or(&[]);
-        if items.is_empty() && (root.list("alarms").is_some() || root.is_missing("alarms")) {
-            self.problem(
-                root,
-                "alarms",
-                "at least one alarm is required",
-                "add an entry such as `- name: high-cpu` with `instance_id: i-0123456789abcdef0`",
-            );
-        }
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, a)| self.alarm(i, a, stack_name, route, &mut seen))
-            .collect()
-    }
-
-    fn alarm(
-        &mut self,
-        i: usize,
-        a: &Section,
-        stack_name: &str,
-        route: Route,
-        seen: &mut HashMap<String, usize>,
-    ) -> Alarm {
-        let name = self.alarm_name(i, a, stack_name, route, seen);
-        let instance_id = Self::text(a, "instance_id").unwrap_or_default();
-        let id_hint = "i- followed by 8 or 17 lowercase hex digits, e.g. i-0123456789abcdef0";
-        if instance_id.is_empty() {
-            self.required(a, "instance_id", id_hint);
-        } else if !is_instance_id(&instance_id) {
-            self.problem(
-                a,
-                "instance_id",
-                format!("{} is not an EC2 instance id", shown(&instance_id)),
-                id_hint,
-            );
-        }
-        let metric = self.metric_field(a, "metric", DEFAULT_METRIC);
-        let namespace = self.metric_field(a, "namespace", DEFAULT_NAMESPACE);
-        let statistic = Self::text(a, "statistic").unwrap_or_else(|| DEFAULT_STATISTIC.to_string());
-        if !STATISTICS.contains(&statistic.as_str()) {
-            self.problem(
-                a,
-                "statistic",
-                format!("{} is not a statistic", shown(&statistic)),
-                format!("use one of {}", STATISTICS.join(", ")),
-            );
-        }
-        let (period_s, evaluation_periods) = self.periods(a);
-        let threshold = self.threshold(a);
-        let comparison = self.comparison(a);
-        Alarm {
-            name,
-            instance_id,
-            metric,
-            namespace,
-            statistic,
-            period_s,
-            evaluation_periods,
-            threshold,
-            comparison,
-            notify_ok: a.bool("notify_ok").unwrap_or(true),
-        }
-    }
-
-    fn alarm_name(
-        &mut self,
-        i: usize,
-        a: &Section,
-        stack_name: &str,
-        route: Route,
-        seen: &mut HashMap<String, usize>,
-    ) -> String {
-        let name = Self::text(a, "name").unwrap_or_default();
-        let hint = "lowercase letters, digits and '-', e.g. high-cpu";
-        if name.is_empty() {
-            self.required(a, "name", hint);
-            return name;
-        }
-        if !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            self.problem(
-                a,
-                "name",
-                format!("{} is not a valid alarm name", shown(&name)),
-                hint,
-            );
-            return name;
-        }
-        if let Some(first) = seen.get(&name) {
-            self.problem(
-                a,
-                "name",
-                format!("{} is already used by alarms[{first}]", shown(&name)),
-                "alarm names must be unique within a stack",
-            );
-            return name;
-        }
-        seen.insert(name.clone(), i);
-        let full = format!("{stack_name}-{name}").len();
-        if full > MAX_ALARM_NAME {
-            self.problem(
-                a,
-                "name",
-                format!("the CloudWatch alarm name would be {full} characters"),
-                format!("CloudWatch allows {MAX_ALARM_NAME}: shorten name or this alarm's name"),
-            );
-        } else if route == Route::Direct && full + "-alarm".len() > MAX_STATEMENT_ID {
-            // `{stack}-alarm-{alarm}` is the Lambda permission's statement id.
-            self.problem(
-                a,
-                "name",
-                format!(
-                    "the Lambda permission id would be {} characters",
-                    full + "-alarm".len()
-                ),
-                format!(
-                    "route direct needs `{{name}}-alarm-{{alarm}}` within {MAX_STATEMENT_ID} \
-                     characters: shorten the alarm's name"
-                ),
-            );
-        }
-        name
-    }
-
-    fn metric_field(&mut self, a: &Section, field: &str, default: &str) -> String {
-        let value = Self::text(a, field).unwrap_or_else(|| default.to_string());
-        if value.is_empty() || value.chars().count() > MAX_METRIC_FIELD {
-            self.problem(
-                a,
-                field,
-                format!("must be 1 to {MAX_METRIC_FIELD} characters"),
-                format!("the default is {default}"),
-            );
-        }
-        value
-    }
-
-    fn periods(&mut self, a: &Section) -> (i32, i32) {
-        let period = a.whole("period_s").map_or(DEFAULT_PERIOD_S, |w| w.value);
-        let period_ok = matches!(period, 10 | 20 | 30)
-            || (period > 0 && period % 60 == 0 && period <= MAX_EVALUATION_S);
-        if !period_ok {
-            self.problem(
-                a,
-                "period_s",
-                format!("{period} is not a valid period"),
-                PERIOD_HINT,
-            );
-        }
-        let periods = a
-            .whole("evaluation_periods")
-            .map_or(DEFAULT_EVALUATION_PERIODS, |w| w.value);
-        if !(1..=MAX_EVALUATION_S).contains(&periods) {
-            self.problem(
-                a,
-                "evaluation_periods",
-                format!("{periods} is out of range"),
-                "the number of periods in a row that must breach the threshold: 1 or more",
-            );
-        } else if period_ok {
-            let limit = if period < 3600 {
-                MAX_SHORT_EVALUATION_S
-            } else {
-                MAX_EVALUATION_S
-            };
-            let total = period * periods;
-            if total > limit {
-                self.problem(
-                    a,
-                    "evaluation_periods",
-                    format!("{periods} periods of {period} s are {total} seconds"),
-                    format!(
-                        "CloudWatch evaluates at most {limit} seconds ({} days) for this period",
-                        limit / 86_400
-                    ),
-                );
-            }
-        }
-        (
-            i32::try_from(period).unwrap_or(0),
-            i32::try_from(periods).unwrap_or(0),
-        )
-    }
-
-    fn threshold(&mut self, a: &Section) -> f64 {
-        let Some((threshold, written)) = a.number("threshold") else {
-            return DEFAULT_THRESHOLD;
-        };
-        if !threshold.value.is_finite() {
-            self.problem(
-                a,
-                "threshold",
-                format!("{written} is not a finite number"),
-                "threshold must be a finite number, such as 80",
-            );
-        }
-        threshold.value
-    }
-
-    fn comparison(&mut self, a: &Section) -> Comparison {
-        let Some(s) = a.text("comparison").map(|t| t.value.as_str()) else {
-            return Comparison::GreaterThanThreshold;
-        };
-        Comparison::from_name(s).unwrap_or_else(|| {
-            let allowed: Vec<&str> = Comparison::ALL.iter().map(|c| c.as_str()).collect();
-            self.problem(
-                a,
-                "comparison",
-                format!("{} is not a comparison", shown(s)),
-                format!("use one of {}", allowed.join(", ")),
-            );
-            Comparison::GreaterThanThreshold
-        })
-    }
 }
 
 /// `[a-z0-9-]{1,40}`, no '-' at either end (AWS names are built as `{name}-…`,
@@ -591,7 +353,7 @@ fn is_env_var_name(s: &str) -> bool {
 }
 
 /// `i-` and 8 (older) or 17 (current) lowercase hex digits.
-fn is_instance_id(s: &str) -> bool {
+pub(super) fn is_instance_id(s: &str) -> bool {
     s.strip_prefix("i-").is_some_and(|hex| {
         matches!(hex.len(), 8 | 17)
             && hex

@@ -1,13 +1,18 @@
-//! CloudWatch metric alarms `{stack}-{alarm}`: one per `alarms:` entry, on
-//! the instance's metric, acting on the topic (route sns) or the function
-//! (route direct). Depend on the whole path they notify: topic, function,
-//! permission and subscription. Owned by tag.
-//! An owned alarm under the stack's prefix that the file no longer lists is
+//! CloudWatch metric alarms: `{stack}-{alarm}` for an `alarms:` entry with
+//! one `instance_id` (or `dimensions:` alone), `{stack}-{alarm}-{instance-id}`
+//! per instance of an `instances:` list or an `instance_selector` (resolved
+//! by `targets.rs` while the alarms are read). They act on the topic (route
+//! sns) or the function (route direct) and depend on the whole path they
+//! notify: topic, function, permission and subscription. Owned by tag.
+//! An owned alarm under the stack's prefix that the file no longer wants
+//! (an entry removed, an instance terminated or no longer matching) is
 //! deleted; a foreign alarm under the prefix is not ours to see.
 
 use std::any::Any;
 
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
+use aws_sdk_cloudwatch::types::{
+    ComparisonOperator, Dimension, MetricAlarm, StandardUnit, Statistic, Tag,
+};
 use futures::future::BoxFuture;
 use futures::{FutureExt as _, StreamExt, TryStreamExt, stream};
 
@@ -18,7 +23,8 @@ use super::{
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
-use crate::config::{Alarm, Route};
+use crate::config::{self, Alarm, Route, Target};
+use crate::resources::targets::{self, Targets};
 
 pub const KIND: Kind = Kind::new("alarm", "cloudwatch alarm");
 pub const REGISTRATION: Registration = Registration {
@@ -43,15 +49,28 @@ const TAG_READS_AT_ONCE: usize = 8;
 /// DeleteAlarms takes at most 100 names a call.
 const DELETE_BATCH: usize = 100;
 
+/// What `missing` data means to an alarm that never said.
+const DEFAULT_TREAT_MISSING_DATA: &str = "missing";
+
+/// The alarm as compared: values AWS leaves out when they are the default
+/// (DatapointsToAlarm, TreatMissingData) are filled in with that default on
+/// both sides, so an alarm made without them reads back unchanged.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
     pub metric: String,
     pub namespace: String,
-    pub statistic: String,
+    /// Exactly one of `statistic` and `extended_statistic` is set.
+    pub statistic: Option<String>,
+    pub extended_statistic: Option<String>,
     pub period_s: i32,
     pub evaluation_periods: i32,
+    /// AWS: absent means every evaluated period (= evaluation_periods).
+    pub datapoints_to_alarm: i32,
     pub threshold: f64,
     pub comparison: String,
+    /// AWS: absent means `missing`.
+    pub treat_missing_data: String,
+    pub unit: Option<String>,
     /// Sorted `Name=Value` pairs.
     pub dimensions: Vec<String>,
     /// Sorted, as AWS treats them as sets.
@@ -70,12 +89,25 @@ pub struct Live {
     pub state_updated: Option<String>,
 }
 
+/// What the alarm read stores: the owned alarms and the instances each
+/// entry targets now.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub alarms: Vec<Live>,
+    pub targets: Targets,
+}
+
 #[derive(Debug, Clone)]
 pub struct Desired {
     pub name: String,
-    pub instance_id: String,
+    /// The dimensions sent, `InstanceId` included for an instance's alarm.
+    pub dimensions: Vec<(String, String)>,
+    /// Sent only when the file sets it (else AWS's default applies).
+    pub datapoints_to_alarm: Option<i32>,
     pub spec: Spec,
     pub tags: Tags,
+    /// Why the alarm exists, when an instance selector decided it.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,33 +161,67 @@ impl Operation for Op {
 
 fn read_part(ctx: &Ctx) -> BoxFuture<'_, Result<Part, AwsError>> {
     Box::pin(async move {
-        let (live, foreign) = read(ctx).await?;
-        Ok(Part::new(live, foreign))
+        // The instances are looked up while the alarms are listed: neither
+        // waits for the other.
+        let (found, resolved) =
+            futures::future::join(describe_owned(ctx), targets::resolve(ctx)).await;
+        let (targets, warnings) = resolved?;
+        let (alarms, foreign) = sort_owned(ctx, found?, &targets);
+        Ok(Part::new(Read { alarms, targets }, foreign).with_warnings(warnings))
     })
 }
 
 /// Every owned alarm under the stack's prefix.
 pub fn live(state: &LiveState) -> &[Live] {
-    state.get::<Vec<Live>>(KIND).map_or(&[], Vec::as_slice)
+    state.get::<Read>(KIND).map_or(&[], |r| r.alarms.as_slice())
+}
+
+/// The instances each alarm entry targets, as read (the file's own ids
+/// when nothing was read).
+pub fn targets(ctx: &Ctx, state: &LiveState) -> Targets {
+    state
+        .get::<Read>(KIND)
+        .map(|r| r.targets.clone())
+        .unwrap_or_else(|| Targets::from_file(&ctx.stack.alarms))
 }
 
 fn plan_up(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
-    diff(live(state), desired(ctx))
+    let mut steps = diff(live(state), desired(ctx, &targets(ctx, state)));
+    explain_deletes(ctx, &mut steps);
+    steps
 }
 
 fn plan_down(_: &Ctx, state: &LiveState) -> Vec<Step> {
     diff(live(state), Vec::new())
 }
 
-pub fn desired(ctx: &Ctx) -> Vec<Desired> {
+/// One alarm per entry, or per instance of a list or selector.
+pub fn desired(ctx: &Ctx, targets: &Targets) -> Vec<Desired> {
     ctx.stack
         .alarms
         .iter()
-        .map(|a| desired_one(ctx, a))
+        .zip(&targets.per_alarm)
+        .flat_map(|(a, ids)| match &a.target {
+            Target::Instance(id) => {
+                vec![desired_one(ctx, a, ctx.stack.alarm_name(a), Some(id.as_str()))]
+            }
+            Target::Dimensions => vec![desired_one(ctx, a, ctx.stack.alarm_name(a), None)],
+            Target::Instances(_) | Target::Selector(_) => ids
+                .iter()
+                .map(|id| {
+                    let name = ctx.stack.instance_alarm_name(a, id);
+                    let mut d = desired_one(ctx, a, name, Some(id.as_str()));
+                    if let Target::Selector(sel) = &a.target {
+                        d.reason = Some(format!("instance {id} now matches {}", sel.describe()));
+                    }
+                    d
+                })
+                .collect(),
+        })
         .collect()
 }
 
-fn desired_one(ctx: &Ctx, a: &Alarm) -> Desired {
+fn desired_one(ctx: &Ctx, a: &Alarm, name: String, instance: Option<&str>) -> Desired {
     let target = match ctx.stack.route {
         Route::Sns => ctx.topic_arn(),
         Route::Direct => ctx.function_arn(),
@@ -165,50 +231,112 @@ fn desired_one(ctx: &Ctx, a: &Alarm) -> Desired {
     } else {
         Vec::new()
     };
+    let mut dimensions: Vec<(String, String)> = a
+        .dimensions
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(id) = instance {
+        dimensions.push(("InstanceId".to_string(), id.to_string()));
+    }
+    dimensions.sort();
+    let on = match instance {
+        Some(id) => id.to_string(),
+        None => render_dimensions(&dimensions).join(", "),
+    };
+    let (statistic, extended_statistic) = match &a.statistic {
+        config::Statistic::Simple(s) => (Some(s.clone()), None),
+        config::Statistic::Extended(e) => (None, Some(e.clone())),
+    };
     Desired {
-        name: ctx.stack.alarm_name(a),
-        instance_id: a.instance_id.clone(),
+        name,
         spec: Spec {
             metric: a.metric.clone(),
             namespace: a.namespace.clone(),
-            statistic: a.statistic.clone(),
+            statistic,
+            extended_statistic,
             period_s: a.period_s,
             evaluation_periods: a.evaluation_periods,
+            datapoints_to_alarm: a.datapoints_to_alarm.unwrap_or(a.evaluation_periods),
             threshold: a.threshold,
             comparison: a.comparison.as_str().to_string(),
-            dimensions: vec![format!("InstanceId={}", a.instance_id)],
+            treat_missing_data: a.treat_missing_data.clone(),
+            unit: a.unit.clone(),
+            dimensions: render_dimensions(&dimensions),
             alarm_actions: vec![target],
             ok_actions,
             // Only names here: a description that repeats the threshold
             // would turn one edit into two changed attributes.
-            description: Some(format!(
-                "relayctl stack {}: alarm {} on {}; managed by relayctl, edit stack.yaml instead",
-                ctx.stack.name, a.name, a.instance_id
-            )),
+            description: Some(a.description.clone().unwrap_or_else(|| {
+                format!(
+                    "relayctl stack {}: alarm {} on {on}; managed by relayctl, edit stack.yaml instead",
+                    ctx.stack.name, a.name
+                )
+            })),
         },
+        dimensions,
+        datapoints_to_alarm: a.datapoints_to_alarm,
         tags: ctx.tags(),
+        reason: None,
     }
 }
 
-/// Every owned alarm under the stack's prefix. A wanted name that exists
-/// without our tag comes back in the second list, as a Foreign error.
-pub async fn read(ctx: &Ctx) -> Result<(Vec<Live>, Vec<AwsError>), AwsError> {
+fn render_dimensions(dims: &[(String, String)]) -> Vec<String> {
+    sorted(dims.iter().map(|(k, v)| format!("{k}={v}")).collect())
+}
+
+/// Why each alarm of an instance list or selector goes: its instance no
+/// longer matches (terminated, stopped, re-tagged) or is no longer listed.
+fn explain_deletes(ctx: &Ctx, steps: &mut [Step]) {
+    for step in steps.iter_mut() {
+        let c = &mut step.change;
+        if c.action != Action::Delete {
+            continue;
+        }
+        let why = ctx.stack.alarms.iter().find_map(|a| {
+            let prefix = format!("{}-", ctx.stack.alarm_name(a));
+            let id = c.name.strip_prefix(&prefix).filter(|id| id.starts_with("i-"))?;
+            match &a.target {
+                Target::Selector(sel) => {
+                    Some(format!("instance {id} no longer matches {}", sel.describe()))
+                }
+                Target::Instances(_) => Some(format!("instance {id} is no longer in instances")),
+                _ => None,
+            }
+        });
+        if let Some(why) = why {
+            c.note = Some(why);
+        }
+    }
+}
+
+/// The alarm names the stack wants, given the instances found.
+fn wanted_names(ctx: &Ctx, targets: &Targets) -> Vec<String> {
+    desired(ctx, targets).into_iter().map(|d| d.name).collect()
+}
+
+/// Every alarm under the stack's prefix, with its tags.
+async fn describe_owned(ctx: &Ctx) -> Result<Vec<(MetricAlarm, Tags)>, AwsError> {
     let prefix = format!("{}-", ctx.stack.name);
-    let wanted: Vec<String> = ctx
-        .stack
-        .alarms
-        .iter()
-        .map(|a| ctx.stack.alarm_name(a))
-        .collect();
     let found = describe_by_prefix(ctx, &prefix).await?;
-    let tagged: Vec<(MetricAlarm, Tags)> = stream::iter(found)
+    stream::iter(found)
         .map(|alarm| async move {
             let tags = find_tags(ctx, &alarm).await?;
             Ok::<_, AwsError>((alarm, tags))
         })
         .buffered(TAG_READS_AT_ONCE)
         .try_collect()
-        .await?;
+        .await
+}
+
+/// The owned alarms; a wanted name that exists without our tag comes back
+/// in the second list, as a Foreign error.
+fn sort_owned(
+    ctx: &Ctx,
+    tagged: Vec<(MetricAlarm, Tags)>,
+    targets: &Targets,
+) -> (Vec<Live>, Vec<AwsError>) {
+    let wanted = wanted_names(ctx, targets);
     let mut live = Vec::new();
     let mut foreign = Vec::new();
     for (alarm, tags) in tagged {
@@ -219,7 +347,7 @@ pub async fn read(ctx: &Ctx) -> Result<(Vec<Live>, Vec<AwsError>), AwsError> {
             foreign.extend(check_owner(KIND, &name, &ctx.stack, &tags).err());
         }
     }
-    Ok((live, foreign))
+    (live, foreign)
 }
 
 async fn describe_by_prefix(ctx: &Ctx, prefix: &str) -> Result<Vec<MetricAlarm>, AwsError> {
@@ -279,15 +407,22 @@ fn flatten(a: MetricAlarm, tags: Tags) -> Live {
         spec: Spec {
             metric: a.metric_name().unwrap_or_default().to_string(),
             namespace: a.namespace().unwrap_or_default().to_string(),
-            statistic: a
-                .statistic()
-                .map_or(String::new(), |s| s.as_str().to_string()),
+            statistic: a.statistic().map(|s| s.as_str().to_string()),
+            extended_statistic: a.extended_statistic().map(str::to_string),
             period_s: a.period().unwrap_or_default(),
             evaluation_periods: a.evaluation_periods().unwrap_or_default(),
+            datapoints_to_alarm: a
+                .datapoints_to_alarm()
+                .unwrap_or(a.evaluation_periods().unwrap_or_default()),
             threshold: a.threshold().unwrap_or_default(),
             comparison: a
                 .comparison_operator()
                 .map_or(String::new(), |c| c.as_str().to_string()),
+            treat_missing_data: a
+                .treat_missing_data()
+                .unwrap_or(DEFAULT_TREAT_MISSING_DATA)
+                .to_string(),
+            unit: a.unit().map(|u| u.as_str().to_string()),
             dimensions: sorted(
                 a.dimensions()
                     .iter()
@@ -312,64 +447,28 @@ fn flatten(a: MetricAlarm, tags: Tags) -> Live {
 }
 
 fn spec_attrs(attrs: &mut Vec<Attr>, old: Option<&Spec>, new: &Spec) {
-    let list = |v: &Vec<String>| format!("[{}]", v.join(", "));
-    let pairs: [(&str, Option<String>, String); 10] = [
-        ("metric", old.map(|o| o.metric.clone()), new.metric.clone()),
-        (
-            "namespace",
-            old.map(|o| o.namespace.clone()),
-            new.namespace.clone(),
-        ),
-        (
-            "statistic",
-            old.map(|o| o.statistic.clone()),
-            new.statistic.clone(),
-        ),
-        (
-            "period_s",
-            old.map(|o| o.period_s.to_string()),
-            new.period_s.to_string(),
-        ),
-        (
-            "evaluation_periods",
-            old.map(|o| o.evaluation_periods.to_string()),
-            new.evaluation_periods.to_string(),
-        ),
-        (
-            "threshold",
-            old.map(|o| o.threshold.to_string()),
-            new.threshold.to_string(),
-        ),
-        (
-            "comparison",
-            old.map(|o| o.comparison.clone()),
-            new.comparison.clone(),
-        ),
-        (
-            "dimensions",
-            old.map(|o| list(&o.dimensions)),
-            list(&new.dimensions),
-        ),
-        (
-            "alarm_actions",
-            old.map(|o| list(&o.alarm_actions)),
-            list(&new.alarm_actions),
-        ),
-        (
-            "ok_actions",
-            old.map(|o| list(&o.ok_actions)),
-            list(&new.ok_actions),
-        ),
+    // Each attribute by the name it has in stack.yaml, so one edited field
+    // shows as exactly one changed attribute.
+    let pairs: [(&str, fn(&Spec) -> Option<String>); 15] = [
+        ("metric", |s| Some(s.metric.clone())),
+        ("namespace", |s| Some(s.namespace.clone())),
+        ("statistic", |s| s.statistic.clone()),
+        ("extended_statistic", |s| s.extended_statistic.clone()),
+        ("period_s", |s| Some(s.period_s.to_string())),
+        ("evaluation_periods", |s| Some(s.evaluation_periods.to_string())),
+        ("datapoints_to_alarm", |s| Some(s.datapoints_to_alarm.to_string())),
+        ("threshold", |s| Some(s.threshold.to_string())),
+        ("comparison", |s| Some(s.comparison.clone())),
+        ("treat_missing_data", |s| Some(s.treat_missing_data.clone())),
+        ("unit", |s| s.unit.clone()),
+        ("dimensions", |s| Some(format!("[{}]", s.dimensions.join(", ")))),
+        ("alarm_actions", |s| Some(format!("[{}]", s.alarm_actions.join(", ")))),
+        ("ok_actions", |s| Some(format!("[{}]", s.ok_actions.join(", ")))),
+        ("description", |s| s.description.clone()),
     ];
-    for (name, old, new) in pairs {
-        compare(attrs, name, old, Some(new));
+    for (name, get) in pairs {
+        compare(attrs, name, old.and_then(get), get(new));
     }
-    compare(
-        attrs,
-        "description",
-        old.and_then(|o| o.description.clone()),
-        new.description.clone(),
-    );
 }
 
 pub fn diff(live: &[Live], want: Vec<Desired>) -> Vec<Step> {
@@ -403,7 +502,11 @@ fn diff_one(current: Option<&Live>, w: &Desired) -> Step {
             spec: true,
             tags: None,
         };
-        return Step::new(Change::new(KIND, &w.name, Action::Create, attrs), op);
+        let mut change = Change::new(KIND, &w.name, Action::Create, attrs);
+        if let Some(why) = &w.reason {
+            change = change.with_note(why);
+        }
+        return Step::new(change, op);
     };
     let spec_changed = !attrs.is_empty();
     let tags = diff_tags(&mut attrs, &l.tags, &w.tags);
@@ -450,10 +553,11 @@ async fn put_and_tag(
 
 async fn put(ctx: &Ctx, want: &Desired, create: bool) -> Result<(), AwsError> {
     let s = &want.spec;
-    let dimension = Dimension::builder()
-        .name("InstanceId")
-        .value(&want.instance_id)
-        .build();
+    let dimensions = want
+        .dimensions
+        .iter()
+        .map(|(k, v)| Dimension::builder().name(k).value(v).build())
+        .collect();
     let mut req = ctx
         .clients
         .cloudwatch
@@ -462,12 +566,16 @@ async fn put(ctx: &Ctx, want: &Desired, create: bool) -> Result<(), AwsError> {
         .set_alarm_description(s.description.clone())
         .metric_name(&s.metric)
         .namespace(&s.namespace)
-        .statistic(Statistic::from(s.statistic.as_str()))
+        .set_statistic(s.statistic.as_deref().map(Statistic::from))
+        .set_extended_statistic(s.extended_statistic.clone())
         .period(s.period_s)
         .evaluation_periods(s.evaluation_periods)
+        .set_datapoints_to_alarm(want.datapoints_to_alarm)
         .threshold(s.threshold)
         .comparison_operator(ComparisonOperator::from(s.comparison.as_str()))
-        .dimensions(dimension)
+        .treat_missing_data(&s.treat_missing_data)
+        .set_unit(s.unit.as_deref().map(StandardUnit::from))
+        .set_dimensions(Some(dimensions))
         .actions_enabled(true)
         .set_alarm_actions(Some(s.alarm_actions.clone()))
         .set_ok_actions(Some(s.ok_actions.clone()));
@@ -566,8 +674,12 @@ mod tests {
 
     const STACK: &str = "name: al\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nalarms:\n  - name: cpu\n    instance_id: i-0123456789abcdef0";
 
+    fn want(ctx: &Ctx) -> Vec<Desired> {
+        desired(ctx, &Targets::from_file(&ctx.stack.alarms))
+    }
+
     fn live_as_desired(ctx: &Ctx) -> Vec<Live> {
-        desired(ctx)
+        desired(ctx, &Targets::from_file(&ctx.stack.alarms))
             .into_iter()
             .map(|d| Live {
                 name: d.name,
@@ -583,7 +695,7 @@ mod tests {
     #[test]
     fn the_seed_alarm_is_wanted_exactly() {
         let ctx = test_ctx(STACK, None);
-        let d = &desired(&ctx)[0];
+        let d = &want(&ctx)[0];
         assert_eq!(d.name, "al-cpu");
         let topic = "arn:aws:sns:eu-west-1:111122223333:al-alarms".to_string();
         assert_eq!(
@@ -591,11 +703,15 @@ mod tests {
             Spec {
                 metric: "CPUUtilization".into(),
                 namespace: "AWS/EC2".into(),
-                statistic: "Average".into(),
+                statistic: Some("Average".into()),
+                extended_statistic: None,
                 period_s: 60,
                 evaluation_periods: 1,
+                datapoints_to_alarm: 1,
                 threshold: 80.0,
                 comparison: "GreaterThanThreshold".into(),
+                treat_missing_data: "missing".into(),
+                unit: None,
                 dimensions: vec!["InstanceId=i-0123456789abcdef0".into()],
                 alarm_actions: vec![topic.clone()],
                 ok_actions: vec![topic],
@@ -613,7 +729,7 @@ mod tests {
         let ctx = test_ctx(STACK, None);
         let mut live = live_as_desired(&ctx);
         live[0].tags.insert("stray".into(), "x".into());
-        let changes = diff(&live, desired(&ctx));
+        let changes = diff(&live, want(&ctx));
         assert_eq!(changes.len(), 1);
         match changes[0].op_as::<Op>() {
             Some(Op::Put {
@@ -633,7 +749,7 @@ mod tests {
         let mut old = live[0].clone();
         old.name = "al-memory".into();
         live.push(old);
-        let changes = diff(&live, desired(&ctx));
+        let changes = diff(&live, want(&ctx));
         let actions: Vec<(&str, Action)> = changes
             .iter()
             .map(|c| (c.change.name.as_str(), c.change.action))
@@ -641,6 +757,94 @@ mod tests {
         assert_eq!(
             actions,
             vec![("al-cpu", Action::NoOp), ("al-memory", Action::Delete)]
+        );
+    }
+
+    #[test]
+    fn each_new_field_diffs_as_exactly_one_attribute() {
+        let base = format!("{STACK}\n    evaluation_periods: 3");
+        let ctx = test_ctx(&base, None);
+        let live = live_as_desired(&ctx);
+        for (line, attr) in [
+            ("datapoints_to_alarm: 2", "datapoints_to_alarm"),
+            ("treat_missing_data: breaching", "treat_missing_data"),
+            ("unit: Percent", "unit"),
+            ("description: CPU is high", "description"),
+            ("dimensions: { AutoScalingGroupName: web }", "dimensions"),
+            ("statistic: Maximum", "statistic"),
+        ] {
+            let edited = test_ctx(&format!("{base}\n    {line}"), None);
+            let steps = diff(&live, want(&edited));
+            let names: Vec<&str> = steps[0].change.attrs.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(names, vec![attr], "{line}");
+        }
+    }
+
+    #[test]
+    fn defaults_aws_leaves_out_compare_equal() {
+        // AWS omits DatapointsToAlarm and TreatMissingData when never set.
+        let ctx = test_ctx(&format!("{STACK}\n    evaluation_periods: 2"), None);
+        let mut live = live_as_desired(&ctx);
+        assert_eq!(live[0].spec.datapoints_to_alarm, 2);
+        assert_eq!(live[0].spec.treat_missing_data, "missing");
+        live[0].spec.datapoints_to_alarm = 2;
+        assert_eq!(diff(&live, want(&ctx))[0].change.action, Action::NoOp);
+    }
+
+    #[test]
+    fn instance_lists_get_one_alarm_per_instance_with_its_dimension() {
+        let yaml = "name: al\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nalarms:\n  - name: cpu\n    instances: [i-0123456789abcdef0, i-0fedcba9876543210]\n    dimensions: { Path: / }";
+        let ctx = test_ctx(yaml, None);
+        let d = want(&ctx);
+        let names: Vec<&str> = d.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["al-cpu-i-0123456789abcdef0", "al-cpu-i-0fedcba9876543210"]);
+        assert_eq!(
+            d[1].spec.dimensions,
+            ["InstanceId=i-0fedcba9876543210", "Path=/"]
+        );
+    }
+
+    #[test]
+    fn selector_alarms_say_why_they_come_and_go() {
+        let yaml = "name: al\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nalarms:\n  - name: web\n    instance_selector: { tags: { Env: prod } }";
+        let ctx = test_ctx(yaml, None);
+        let now = Targets {
+            per_alarm: vec![vec!["i-0000000000000000a".into()]],
+        };
+        let before = Targets {
+            per_alarm: vec![vec!["i-0000000000000000b".into()]],
+        };
+        let live: Vec<Live> = desired(&ctx, &before)
+            .into_iter()
+            .map(|d| Live {
+                name: d.name,
+                spec: d.spec,
+                tags: d.tags,
+                state: None,
+                state_reason: None,
+                state_updated: None,
+            })
+            .collect();
+        let mut steps = diff(&live, desired(&ctx, &now));
+        explain_deletes(&ctx, &mut steps);
+        let shown: Vec<(Action, &str, Option<&str>)> = steps
+            .iter()
+            .map(|s| (s.change.action, s.change.name.as_str(), s.change.note.as_deref()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    Action::Create,
+                    "al-web-i-0000000000000000a",
+                    Some("instance i-0000000000000000a now matches Env=prod")
+                ),
+                (
+                    Action::Delete,
+                    "al-web-i-0000000000000000b",
+                    Some("instance i-0000000000000000b no longer matches Env=prod")
+                ),
+            ]
         );
     }
 }

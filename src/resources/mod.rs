@@ -21,6 +21,7 @@ mod aws_call;
 pub mod index;
 mod state;
 mod tags;
+pub mod targets;
 
 use std::any::Any;
 use std::fmt;
@@ -363,6 +364,7 @@ pub fn test_ctx(yaml: &str, package_sha: Option<&str>) -> Ctx {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
+            ec2: aws_sdk_ec2::Client::new(&config),
             account: "111122223333".into(),
             region: "eu-west-1".into(),
             partition: "aws".into(),

@@ -13,6 +13,7 @@ use crate::change::Kind;
 pub struct Part {
     value: Box<dyn Any + Send + Sync>,
     foreign: Vec<AwsError>,
+    warnings: Vec<String>,
 }
 
 impl Part {
@@ -20,7 +21,15 @@ impl Part {
         Part {
             value: Box::new(value),
             foreign,
+            warnings: Vec::new(),
         }
+    }
+
+    /// Something worth telling the user that stops nothing (an instance
+    /// selector that matches no instance).
+    pub fn with_warnings(mut self, warnings: Vec<String>) -> Part {
+        self.warnings = warnings;
+        self
     }
 
     /// A read that found one resource or none: a Foreign error is a
@@ -41,12 +50,15 @@ pub struct LiveState {
     parts: HashMap<Kind, Box<dyn Any + Send + Sync>>,
     /// Same-named resources that are not this stack's: never touched.
     pub foreign: Vec<AwsError>,
+    /// Found while reading, worth a word on stderr, stopping nothing.
+    pub warnings: Vec<String>,
 }
 
 impl LiveState {
     pub(super) fn insert(&mut self, kind: Kind, part: Part) {
         self.parts.insert(kind, part.value);
         self.foreign.extend(part.foreign);
+        self.warnings.extend(part.warnings);
     }
 
     /// The live value of `kind`, as the type its module stored; None when

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod fleet;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -119,14 +120,36 @@ fn http() -> &'static ureq::Agent {
     })
 }
 
-/// One AWS call as the fake recorded it.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+/// One AWS call as the fake recorded it. Compared without its times.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct Call {
     pub service: String,
     pub operation: String,
     pub write: bool,
     #[serde(default)]
     pub fault: Option<String>,
+    /// The alarms a CloudWatch PutMetricAlarm / DeleteAlarms names.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// When the call arrived and when its answer was ready (seconds, the
+    /// fake's monotonic clock): round trips are counted from them.
+    #[serde(default)]
+    pub t: f64,
+    #[serde(default)]
+    pub end: f64,
+}
+
+impl PartialEq for Call {
+    fn eq(&self, other: &Call) -> bool {
+        (&self.service, &self.operation, self.write, &self.fault, &self.names)
+            == (
+                &other.service,
+                &other.operation,
+                other.write,
+                &other.fault,
+                &other.names,
+            )
+    }
 }
 
 /// An isolated fake AWS account: its own resources, call log and faults.

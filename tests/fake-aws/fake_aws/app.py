@@ -15,14 +15,13 @@ import time
 import traceback
 import urllib.parse
 
-from . import awserrors, quirks
+from . import awserrors, quirks, request_params
 from .aws_rules import Rules
 from .calllog import CallLog
 from .chain import Chain
 from .cbor_bridge import CborBridge, call_wsgi
 from .faults import Faults, FaultSpecError
 from .identify import identify, read_body
-from .quota import Quotas
 from .tagging import TaggingIndex
 
 
@@ -48,7 +47,6 @@ class FakeAws:
         self.chain = Chain()
         self.chain.install()
         self.tagging = TaggingIndex()
-        self.quotas = Quotas()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -60,9 +58,14 @@ class FakeAws:
         body = read_body(environ)
         req = identify(environ, body)
         latency, fault = self.faults.decide(req)
-        if fault is None and not self.quotas.admit(req):
-            fault = "throttle"
-        self.calls.record(req.account, req.service, req.operation, req.write, fault)
+        entry = self.calls.record(req.account, req.service, req.operation, req.write, fault,
+                                  _alarm_names(req, environ, body))
+        try:
+            return self._serve(environ, start_response, body, req, latency, fault)
+        finally:
+            self.calls.finish(entry)
+
+    def _serve(self, environ, start_response, body, req, latency, fault):
         if latency:
             time.sleep(latency)
         # moto picks the account from this header (it outranks the access key).
@@ -158,14 +161,18 @@ class FakeAws:
             except (ValueError, FaultSpecError) as exc:
                 return _text(start_response, "400 Bad Request", f"fake-aws: bad fault spec: {exc}")
             return _json(start_response, "200 OK", {"installed": spec["account"]})
+        # The `quotas` switch of /_fake/faults by another door (quotas.py).
         if path == "/_fake/quotas" and method == "POST":
             try:
-                self.quotas.install(json.loads(read_body(environ) or b"null"))
+                spec = json.loads(read_body(environ) or b"null")
+                if not isinstance(spec, dict) or not isinstance(spec.get("account"), str):
+                    raise ValueError('body must be {"account": ID, "quotas": [...]}')
+                self.faults.set_quotas(spec["account"], spec.get("quotas", []))
             except ValueError as exc:
                 return _text(start_response, "400 Bad Request", f"fake-aws: bad quota spec: {exc}")
             return _json(start_response, "200 OK", {"installed": "ok"})
         if path == "/_fake/quotas" and method == "DELETE":
-            self.quotas.clear(account)
+            self.faults.set_quotas(account, None) if account else self.faults.clear_quotas()
             return _json(start_response, "200 OK", {"cleared": account or "all"})
         if path == "/_fake/tagging" and method == "POST":
             try:
@@ -183,6 +190,17 @@ class FakeAws:
                      f"fake-aws: no control endpoint {method} {path}; "
                      "try GET /_fake/health, GET|DELETE /_fake/calls, GET|DELETE /_fake/deliveries, "
                      "POST|DELETE /_fake/faults")
+
+
+def _alarm_names(req, environ, body):
+    """The alarms a CloudWatch alarm write names, for the call log."""
+    if req.service != "cloudwatch" or req.operation not in ("PutMetricAlarm", "DeleteAlarms"):
+        return None
+    params = request_params.parse(req, environ, body) or {}
+    if req.operation == "PutMetricAlarm":
+        return [params["AlarmName"]] if isinstance(params.get("AlarmName"), str) else None
+    names = params.get("AlarmNames")
+    return list(names) if isinstance(names, list) else None
 
 
 def _send(start_response, status, headers, body):

@@ -35,6 +35,10 @@ def throttle(service):
         return AwsError(400, "ThrottlingException", "Rate exceeded")
     if service == "cloudwatch":
         return AwsError(400, "ThrottlingException", "Rate exceeded", query_code="Throttling")
+    if service == "ec2":
+        # AWS: EC2 throttles with RequestLimitExceeded
+        # (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
+        return AwsError(503, "RequestLimitExceeded", "Request limit exceeded.")
     # IAM, SNS, STS (Query): the SDK classifies `Throttling` as throttling.
     return AwsError(400, "Throttling", "Rate exceeded")
 
@@ -85,6 +89,16 @@ def render(protocol, service, err):
             doc["Reason"] = err.reason
         headers += [("Content-Type", "application/json"), ("x-amzn-ErrorType", err.code)]
         body = json.dumps(doc).encode()
+    elif service == "ec2":
+        # AWS: EC2's own error shape, <Response><Errors><Error>
+        # (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+        message = _XML_INVALID.sub(lambda m: f"\\u{ord(m.group()):04x}", err.message)
+        body = (
+            "<Response><Errors><Error>"
+            f"<Code>{escape(err.code)}</Code><Message>{escape(message)}</Message>"
+            f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        ).encode()
+        headers.append(("Content-Type", "text/xml"))
     else:
         # Query (IAM, SNS, STS) and anything unrecognised: the Query XML shape.
         kind = "Sender" if err.sender else "Receiver"

@@ -1,10 +1,14 @@
 """Per-account log of every AWS call, in arrival order.
 
 Tests read it over `GET /_fake/calls?account=ID` to assert, for example, that
-a no-op `relayctl up` made zero write calls.
+a no-op `relayctl up` made zero write calls. Each entry also carries `t` and
+`end` (seconds on the server's monotonic clock, when the call arrived and
+when its answer was ready: benchmarks count round trips from them) and, for
+CloudWatch alarm writes, `names`: the alarms it names.
 """
 
 import threading
+import time
 
 
 class CallLog:
@@ -12,12 +16,21 @@ class CallLog:
         self._lock = threading.Lock()
         self._calls = {}  # account -> [entry]
 
-    def record(self, account, service, operation, write, fault=None):
-        entry = {"account": account, "service": service, "operation": operation, "write": write}
+    def record(self, account, service, operation, write, fault=None, names=None):
+        """Logs the call and returns its entry (`finish` marks its end)."""
+        entry = {"account": account, "service": service, "operation": operation, "write": write,
+                 "t": time.monotonic()}
         if fault:
             entry["fault"] = fault
+        if names:
+            entry["names"] = names
         with self._lock:
             self._calls.setdefault(account, []).append(entry)
+        return entry
+
+    def finish(self, entry):
+        with self._lock:
+            entry["end"] = time.monotonic()
 
     def calls(self, account=None):
         with self._lock:

@@ -15,13 +15,16 @@ the first that fires wins, but every matching rule advances its own counter so
 a rule's behaviour does not depend on the rules before it.
 
 The same body may carry switches for AWS's rules (settings.py); with
-`quotas` on, a call over its rate is the fault "quota" (quotas.py).
+`quotas` on, a call over its rate is the fault "quota" (quotas.py). A body
+without `quotas` keeps the account's quotas (also those set through
+`POST /_fake/quotas`, which sets only that switch).
 """
 
+import dataclasses
 import random
 import threading
 
-from .quotas import Quotas
+from .quotas import Quotas, parse_quotas
 from .settings import DEFAULT, SWITCHES, Settings, SettingsError
 
 KINDS = ("throttle", "error500", "drop", "iam_propagation")
@@ -112,6 +115,10 @@ class Faults:
             raise FaultSpecError("rules must be a list")
         parsed = [Rule(r) for r in rules]
         with self._lock:
+            if "quotas" not in spec:
+                # Quotas set through /_fake/quotas outlive a new fault spec.
+                kept = self._settings.get(account, DEFAULT).quotas
+                settings = dataclasses.replace(settings, quotas=kept)
             self._by_account[account] = (latency, parsed)
             self._settings[account] = settings
         self._quotas.clear(account)
@@ -125,6 +132,22 @@ class Faults:
                 self._by_account.pop(account, None)
                 self._settings.pop(account, None)
         self._quotas.clear(account)
+
+    def set_quotas(self, account, spec):
+        """`POST /_fake/quotas`: the account's quotas become exactly the
+        listed ones (None: none), its other switches and rules unchanged."""
+        rates = None if spec is None else parse_quotas(spec)
+        with self._lock:
+            current = self._settings.get(account, DEFAULT)
+            self._settings[account] = dataclasses.replace(current, quotas=rates)
+        self._quotas.clear(account)
+
+    def clear_quotas(self):
+        """Every account's quotas off, their other switches unchanged."""
+        with self._lock:
+            for account, current in self._settings.items():
+                self._settings[account] = dataclasses.replace(current, quotas=None)
+        self._quotas.clear()
 
     def settings(self, account):
         """The account's switches for AWS's rules (settings.DEFAULT when none)."""

@@ -1,11 +1,20 @@
-"""Request-rate quotas: a token bucket per account and operation.
+"""Request-rate quotas: a token bucket per account and operation, the
+fake's one quota mechanism.
 
-Off unless an account switches them on (`"quotas": true` for the defaults
-below, or a map of overrides, see settings.py). A call over its rate is
-answered with the service's own throttling error (awserrors.throttle) and
-logged with fault "quota". Each bucket holds one second of requests, so a
-burst of `rate` calls passes and the rest wait for refill, as AWS's token
-buckets behave.
+Off unless an account switches them on, in either of two forms:
+
+- the `quotas` switch of `POST /_fake/faults` (settings.py): `true` for the
+  defaults below, or a map of overrides on top of them
+  (`{"sns:ListTopics": 2, "lambda:*": 5}`);
+- `POST /_fake/quotas {"account": ID, "quotas": [{"service": "cloudwatch",
+  "operation": "PutMetricAlarm", "rate": 20, "burst": 20}]}`: exactly the
+  listed quotas, no defaults (`burst` defaults to `rate`);
+  `DELETE /_fake/quotas?account=ID` switches them off again.
+
+A call over its rate is answered with the service's own throttling error
+(awserrors.throttle) and logged with fault "quota". Each bucket holds
+`burst` requests (one second's worth unless told), so a burst passes and
+the rest wait for refill, as AWS's token buckets behave.
 """
 
 import threading
@@ -51,23 +60,46 @@ DEFAULTS = {
 
 
 def parse_quotas(value):
-    """`true` -> the defaults; a map -> the defaults overridden by it."""
+    """`true` -> the defaults; a map -> the defaults overridden by it;
+    a list of {service, operation, rate, burst?} -> exactly those."""
     if value is True:
         return dict(DEFAULTS)
+    if isinstance(value, list):
+        return _from_list(value)
     if not isinstance(value, dict):
         raise ValueError(f"quotas must be true or a map of 'service:Operation' to requests/second, got {value!r}")
     rates = dict(DEFAULTS)
     for key, rate in value.items():
         if not isinstance(key, str) or ":" not in key:
             raise ValueError(f"quota key must look like 'lambda:GetFunction' or 'lambda:*', got {key!r}")
-        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or rate <= 0:
+        if not _positive(rate):
             raise ValueError(f"quota for {key} must be a number > 0 (requests/second), got {rate!r}")
         rates[key] = rate
     return rates
 
 
+def _from_list(quotas):
+    rates = {}
+    for q in quotas:
+        if not isinstance(q, dict) or not all(isinstance(q.get(k), str) for k in ("service", "operation")):
+            raise ValueError(f"quota needs service and operation: {q!r}")
+        rate, burst = q.get("rate"), q.get("burst", q.get("rate"))
+        if not _positive(rate) or not _positive(burst) or burst < 1:
+            raise ValueError(f"rate must be > 0 and burst >= 1: {q!r}")
+        rates[f"{q['service']}:{q['operation']}"] = (rate, burst)
+    return rates
+
+
+def _positive(n):
+    return isinstance(n, (int, float)) and not isinstance(n, bool) and n > 0
+
+
 def rate_for(rates, service, operation):
-    return rates.get(f"{service}:{operation}") or rates.get(f"{service}:*")
+    """(rate, burst) for the call, or None when no quota covers it."""
+    found = rates.get(f"{service}:{operation}") or rates.get(f"{service}:*")
+    if found is None or isinstance(found, tuple):
+        return found
+    return (found, found)  # one second's worth
 
 
 class Quotas:
@@ -78,14 +110,15 @@ class Quotas:
 
     def allow(self, rates, req):
         """True when `req` fits its operation's rate (and takes a token)."""
-        rate = rate_for(rates, req.service, req.operation)
-        if rate is None:
+        found = rate_for(rates, req.service, req.operation)
+        if found is None:
             return True
+        rate, burst = found
         key = (req.account, req.service, req.operation)
         now = self._clock()
         with self._lock:
-            tokens, last = self._buckets.get(key, (float(rate), now))
-            tokens = min(float(rate), tokens + (now - last) * rate)
+            tokens, last = self._buckets.get(key, (float(burst), now))
+            tokens = min(float(burst), tokens + (now - last) * rate)
             if tokens < 1:
                 self._buckets[key] = (tokens, now)
                 return False

@@ -5,7 +5,9 @@ caller asked for, not at wire details: CBOR and JSON bodies are decoded;
 Lambda's REST members are gathered from the path, query string, headers and
 JSON body by the model's `location`; Query (IAM, SNS, STS) parameters are
 un-flattened by the model (`Tags.member.1.Key`, `Attributes.entry.1.key`)
-with their scalar types restored. Returns None when the request cannot be
+with their scalar types restored. EC2's own protocol is Query with its
+lists always flattened (`Filter.1.Value.1`) and members named by their
+`queryName`, else their capitalised `locationName`. Returns None when the request cannot be
 mapped (an operation botocore does not know, an undecodable body).
 """
 
@@ -41,7 +43,8 @@ def parse(req, environ, body):
             if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
                 pairs += urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
             flat = {k: v for k, v in pairs if k not in ("Action", "Version")}
-            return _query_struct(op.input_shape, flat, "")
+            ec2 = op.metadata.get("protocol") == "ec2"
+            return _query_struct(op.input_shape, flat, "", ec2)
     except (ValueError, UnicodeDecodeError, cbor2.CBORDecodeError):
         return None
     return None
@@ -84,30 +87,41 @@ def _rest_json(op, environ, body):
     return params
 
 
-def _query_struct(shape, flat, prefix):
+def _query_struct(shape, flat, prefix, ec2=False):
     out = {}
     for member, mshape in shape.members.items():
-        key = prefix + mshape.serialization.get("name", member)
-        value = _query_value(mshape, flat, key)
+        key = prefix + _wire_name(member, mshape, ec2)
+        value = _query_value(mshape, flat, key, ec2)
         if value is not None:
             out[member] = value
     return out
 
 
-def _query_value(shape, flat, key):
+def _wire_name(member, mshape, ec2):
+    """The member's name on the wire (botocore's serializers)."""
+    ser = mshape.serialization
+    if ec2:
+        if "queryName" in ser:
+            return ser["queryName"]
+        name = ser.get("name", member)
+        return name[0].upper() + name[1:]
+    return ser.get("name", member)
+
+
+def _query_value(shape, flat, key, ec2=False):
     kind = shape.type_name
     if kind == "structure":
         if not any(k.startswith(key + ".") for k in flat):
             return None
-        return _query_struct(shape, flat, key + ".")
+        return _query_struct(shape, flat, key + ".", ec2)
     if kind == "list":
-        # awsQuery lists: Key.member.N (flattened lists: Key.N)
-        base = key if shape.serialization.get("flattened") else key + ".member"
+        # awsQuery lists: Key.member.N (flattened lists and EC2's: Key.N)
+        base = key if ec2 or shape.serialization.get("flattened") else key + ".member"
         if key in flat and flat[key] == "":
             return []  # an explicitly empty list
         items, i = [], 1
         while any(k == f"{base}.{i}" or k.startswith(f"{base}.{i}.") for k in flat):
-            items.append(_query_value(shape.member, flat, f"{base}.{i}"))
+            items.append(_query_value(shape.member, flat, f"{base}.{i}", ec2))
             i += 1
         return items if items else None
     if kind == "map":

@@ -45,7 +45,8 @@ class Settings:
     iam_delete_conflicts: int = 0
     log_delay_ms: int = 0
     validation: bool = True
-    # None: no quotas; else {"service:Operation" or "service:*": requests per second}.
+    # None: no quotas; else {"service:Operation" or "service:*": requests per
+    # second, or (rate, burst) from POST /_fake/quotas}.
     quotas: dict | None = field(default=None)
 
     @staticmethod

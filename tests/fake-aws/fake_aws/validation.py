@@ -47,7 +47,8 @@ def error(service, problems):
     count = len(problems)
     noun = "validation error" if count == 1 else "validation errors"
     message = f"{count} {noun} detected: " + "; ".join(shown)
-    code = {"lambda": "ValidationException", "logs": "InvalidParameterException"}.get(service, "ValidationError")
+    code = {"lambda": "ValidationException", "logs": "InvalidParameterException",
+            "ec2": "InvalidParameterValue"}.get(service, "ValidationError")
     return AwsError(400, code, message, query_code="ValidationError" if service == "cloudwatch" else None)
 
 

@@ -25,6 +25,8 @@ pub(crate) enum Kind {
     List(&'static [Field], &'static str),
     /// Tags: text keys to text values.
     TextMap,
+    /// A sequence of single values (`regions: [eu-west-1, us-east-1]`).
+    TextList,
 }
 
 /// One known field. `hint` shows the right form (used for a wrong type).
@@ -41,6 +43,11 @@ const fn field(name: &'static str, kind: Kind, hint: &'static str) -> Field {
 pub(crate) const STACK_FIELDS: &[Field] = &[
     field("name", Kind::Text, "e.g. `name: cpu-relay`"),
     field("region", Kind::Text, "e.g. `region: eu-west-1`"),
+    field(
+        "regions",
+        Kind::TextList,
+        "a list of region codes, e.g. `regions: [eu-west-1, us-east-1]`",
+    ),
     field(
         "slack",
         Kind::Section(SLACK_FIELDS),
@@ -166,6 +173,7 @@ pub(crate) enum Entry {
     Section(Section),
     List(Spanned<Vec<Section>>),
     Map(Spanned<Tags>),
+    TextList(Spanned<Vec<String>>),
 }
 
 /// Text keys to text values, in file order, each with the line of its key.
@@ -235,6 +243,13 @@ impl Section {
         }
     }
 
+    pub fn text_list(&self, name: &str) -> Option<&Spanned<Vec<String>>> {
+        match self.entries.get(name)? {
+            Entry::TextList(s) => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn map(&self, name: &str) -> Option<&Spanned<Tags>> {
         match self.entries.get(name)? {
             Entry::Map(s) => Some(s),
@@ -256,7 +271,8 @@ impl Section {
                 | Entry::Number(Spanned { line, .. }, _)
                 | Entry::Bool(Spanned { line, .. })
                 | Entry::List(Spanned { line, .. })
-                | Entry::Map(Spanned { line, .. }),
+                | Entry::Map(Spanned { line, .. })
+                | Entry::TextList(Spanned { line, .. }),
             ) => Some(*line),
             Some(Entry::Section(s)) => s.line,
             None => self.line,
@@ -425,6 +441,10 @@ impl Walk {
                 value: self.text_map(entries, path),
                 line,
             }),
+            (Kind::TextList, _, Value::Seq(items)) => Entry::TextList(Spanned {
+                value: self.text_list(items, path, field.hint)?,
+                line,
+            }),
             _ => {
                 self.wrong_type(path, key, node, expected(field.kind), field.hint);
                 return Err(());
@@ -496,6 +516,27 @@ impl Walk {
         sections
     }
 
+    /// Single values, each checked like any text; a list with a bad item is
+    /// dropped whole (its problems reported).
+    fn text_list(&mut self, items: &[Node], path: &str, hint: &str) -> Result<Vec<String>, ()> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut bad = false;
+        for (i, item) in items.iter().enumerate() {
+            let item_path = format!("{path}[{i}]");
+            match &item.value {
+                Value::Scalar { text, .. } => match self.check_text(&item_path, item.mark, text) {
+                    Ok(()) => out.push(text.clone()),
+                    Err(()) => bad = true,
+                },
+                _ => {
+                    self.wrong_type(&item_path, item.mark, item, "a single value", hint);
+                    bad = true;
+                }
+            }
+        }
+        if bad { Err(()) } else { Ok(out) }
+    }
+
     /// Tag keys to text values; a repeated key keeps its last value.
     fn text_map(&mut self, entries: &[(Node, Node)], path: &str) -> Tags {
         let mut out: Tags = Vec::new();
@@ -555,6 +596,7 @@ fn expected(kind: Kind) -> &'static str {
         Kind::Section(_) => "a mapping of fields",
         Kind::List(..) => "a list",
         Kind::TextMap => "a mapping of keys to values",
+        Kind::TextList => "a list of single values",
     }
 }
 

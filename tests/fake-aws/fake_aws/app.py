@@ -62,7 +62,7 @@ class FakeAws:
         latency, fault = self.faults.decide(req)
         if fault is None and not self.quotas.admit(req):
             fault = "throttle"
-        self.calls.record(req.account, req.service, req.operation, req.write, fault)
+        self.calls.record(req.account, req.service, req.operation, req.write, fault, req.region)
         if latency:
             time.sleep(latency)
         # moto picks the account from this header (it outranks the access key).

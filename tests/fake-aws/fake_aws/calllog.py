@@ -12,8 +12,13 @@ class CallLog:
         self._lock = threading.Lock()
         self._calls = {}  # account -> [entry]
 
-    def record(self, account, service, operation, write, fault=None):
+    def record(self, account, service, operation, write, fault=None, region=None):
         entry = {"account": account, "service": service, "operation": operation, "write": write}
+        # The region the call was signed for: multi-region tests see which
+        # region each call went to (IAM is global; its calls carry the
+        # caller's signing region).
+        if region:
+            entry["region"] = region
         if fault:
             entry["fault"] = fault
         with self._lock:

@@ -11,7 +11,7 @@ logs="arn:aws:logs:$region:$account:log-group:/aws/lambda/$name-relay:*"
 policy="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"logs:CreateLogStream\",\"logs:PutLogEvents\"],\"Resource\":\"$logs\"}]}"
 
 aws iam create-role --role-name "$name-relay" --assume-role-policy-document "$trust" >/dev/null
-aws iam put-role-policy --role-name "$name-relay" --policy-name relayctl-logs --policy-document "$policy"
+aws iam put-role-policy --role-name "$name-relay" --policy-name "relayctl-logs-$region" --policy-document "$policy"
 aws logs create-log-group --log-group-name "/aws/lambda/$name-relay"
 aws logs put-retention-policy --log-group-name "/aws/lambda/$name-relay" --retention-in-days 14
 topic="$(aws sns create-topic --name "$name-alarms" --query TopicArn --output text)"

@@ -48,7 +48,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Global {
     /// The stack file.
     #[arg(
@@ -62,8 +62,10 @@ pub struct Global {
     /// AWS profile from ~/.aws/config (default: AWS_PROFILE, else "default").
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// AWS region; overrides stack.yaml's `region:` and AWS_REGION.
-    #[arg(long, global = true, value_name = "REGION")]
+    /// AWS region, or several separated by commas (eu-west-1,us-east-1:
+    /// plan, up, status and down converge each at once); overrides
+    /// stack.yaml's `region:` / `regions:` and AWS_REGION.
+    #[arg(long, global = true, value_name = "REGION[,REGION...]", value_parser = parse_regions)]
     pub region: Option<String>,
     /// Send every AWS call here instead (default: AWS_ENDPOINT_URL), e.g. a local fake.
     #[arg(long, global = true, value_name = "URL")]
@@ -142,6 +144,22 @@ pub struct InitArgs {
     /// Overwrite the file when it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Region codes as stack.yaml's `region:` takes them, each once.
+fn parse_regions(s: &str) -> Result<String, String> {
+    let list: Vec<&str> = s.split(',').map(str::trim).collect();
+    for (i, r) in list.iter().enumerate() {
+        if !crate::config::is_region(r) {
+            return Err(format!(
+                "{r:?} is not an AWS region code; use codes such as eu-west-1, separated by commas"
+            ));
+        }
+        if list[..i].contains(r) {
+            return Err(format!("{r} is listed twice; name each region once"));
+        }
+    }
+    Ok(list.join(","))
 }
 
 fn parse_tag(s: &str) -> Result<(String, String), String> {

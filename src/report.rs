@@ -153,6 +153,7 @@ impl Diagnostic for commands::Error {
             E::NotConfirmed { .. } => "E102",
             E::Cancelled => "E103",
             E::InitExists { .. } => "E104",
+            E::OneRegion(_) => "E106",
             E::Stdin(_) => "E401",
             E::Write { .. } => "E402",
         }

@@ -298,7 +298,7 @@ async fn fresh_up_creates_every_resource_with_exact_attributes() {
         .iam
         .get_role_policy()
         .role_name("seed-relay")
-        .policy_name("relayctl-logs")
+        .policy_name("relayctl-logs-us-east-1")
         .send()
         .await
         .unwrap();

@@ -231,7 +231,7 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
     let policy = iam
         .get_role_policy()
         .role_name(format!("{STACK}-relay"))
-        .policy_name("relayctl-logs")
+        .policy_name("relayctl-logs-us-east-1")
         .send()
         .await
         .unwrap()

@@ -7,6 +7,7 @@ mod init;
 mod output;
 mod plan;
 mod progress;
+mod regions;
 mod secret;
 mod session;
 mod status;
@@ -60,6 +61,12 @@ pub enum Error {
     Cancelled,
     #[error("{} already exists; relayctl init does not overwrite it", file.display())]
     InitExists { file: PathBuf },
+    #[error(
+        "stack.yaml or --region names {} regions ({}); this command works in one region at a time",
+        .0.len(),
+        .0.join(", ")
+    )]
+    OneRegion(Vec<String>),
     #[error("cannot read the answer from stdin: {0}")]
     Stdin(#[source] std::io::Error),
     #[error("cannot write {}: {source}", file.display())]
@@ -105,6 +112,10 @@ impl Error {
             Error::InitExists { .. } => Some(
                 "pass --force to overwrite it, or -f other.yaml to write another file".into(),
             ),
+            Error::OneRegion(regions) => Some(format!(
+                "pass one of them with --region, e.g. --region {}",
+                regions.first().map_or("eu-west-1", String::as_str)
+            )),
             Error::Stdin(_) | Error::Write { .. } => None,
         }
     }
@@ -137,6 +148,13 @@ pub fn run(cli: Cli) -> ExitCode {
         .build()
         .expect("tokio runtime starts");
     let result = runtime.block_on(async {
+        // Several regions (`regions:` or `--region a,b`): regions.rs runs
+        // the command in each; one region: the command as always.
+        let g = match regions::targets(g, &cli.command)? {
+            regions::Targets::One(g) => g,
+            regions::Targets::Many(list) => return regions::run(g, &cli.command, &list).await,
+        };
+        let g = &g;
         match &cli.command {
             Command::Plan(args) => plan::run(g, args).await,
             Command::Up(args) => up::run(g, args).await,

@@ -46,6 +46,7 @@ pub use model::{
     Target, UNITS,
 };
 pub use read::MAX_FILE_BYTES;
+pub use validate::is_region;
 
 impl Stack {
     /// Reads and validates a stack file: a regular file of at most

@@ -76,6 +76,9 @@ pub struct Stack {
     pub name: String,
     /// Region from the file, if any; else the AWS region chain decides.
     pub region: Option<String>,
+    /// `regions:` from the file: several regions converged at once (never
+    /// together with `region`); empty when the file has none.
+    pub regions: Vec<String>,
     pub slack: Slack,
     pub handler: Handler,
     pub route: Route,

@@ -25,7 +25,7 @@ pub(crate) enum Kind {
     List(&'static [Field], &'static str),
     /// Tags: text keys to text values.
     TextMap,
-    /// A list of single values (`instances: [i-…, i-…]`).
+    /// A sequence of single values (`regions: [eu-west-1, us-east-1]`).
     TextList,
 }
 
@@ -43,6 +43,11 @@ const fn field(name: &'static str, kind: Kind, hint: &'static str) -> Field {
 pub(crate) const STACK_FIELDS: &[Field] = &[
     field("name", Kind::Text, "e.g. `name: cpu-relay`"),
     field("region", Kind::Text, "e.g. `region: eu-west-1`"),
+    field(
+        "regions",
+        Kind::TextList,
+        "a list of region codes, e.g. `regions: [eu-west-1, us-east-1]`",
+    ),
     field(
         "slack",
         Kind::Section(SLACK_FIELDS),
@@ -283,6 +288,13 @@ impl Section {
     pub fn list(&self, name: &str) -> Option<&Spanned<Vec<Section>>> {
         match self.entries.get(name)? {
             Entry::List(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn text_list(&self, name: &str) -> Option<&Spanned<Vec<String>>> {
+        match self.entries.get(name)? {
+            Entry::TextList(s) => Some(s),
             _ => None,
         }
     }
@@ -566,20 +578,18 @@ impl Walk {
         sections
     }
 
-    /// Single values, each checked like any text; a bad item drops the list.
+    /// Single values, each checked like any text; a list with a bad item is
+    /// dropped whole (its problems reported).
     fn text_list(&mut self, items: &[Node], path: &str, hint: &str) -> Result<Vec<String>, ()> {
         let mut out = Vec::with_capacity(items.len());
         let mut bad = false;
         for (i, item) in items.iter().enumerate() {
             let item_path = format!("{path}[{i}]");
             match &item.value {
-                Value::Scalar { text, .. } => {
-                    if self.check_text(&item_path, item.mark, text).is_err() {
-                        bad = true;
-                    } else {
-                        out.push(text.clone());
-                    }
-                }
+                Value::Scalar { text, .. } => match self.check_text(&item_path, item.mark, text) {
+                    Ok(()) => out.push(text.clone()),
+                    Err(()) => bad = true,
+                },
                 _ => {
                     self.wrong_type(&item_path, item.mark, item, "a single value", hint);
                     bad = true;
@@ -648,7 +658,7 @@ fn expected(kind: Kind) -> &'static str {
         Kind::Section(_) => "a mapping of fields",
         Kind::List(..) => "a list",
         Kind::TextMap => "a mapping of keys to values",
-        Kind::TextList => "a list",
+        Kind::TextList => "a list of single values",
     }
 }
 

@@ -70,6 +70,7 @@ impl Validator {
                  region chain (AWS_REGION, --region, profile)",
             );
         }
+        let regions = self.regions(root);
         let slack = self.slack(root);
         let empty = Section::default();
         let handler = self.handler(root.section("handler").unwrap_or(&empty), &base_dir);
@@ -79,6 +80,7 @@ impl Validator {
         Stack {
             name,
             region,
+            regions,
             slack,
             handler,
             route,
@@ -103,6 +105,46 @@ impl Validator {
             );
         }
         name
+    }
+
+    /// `regions:`: several regions converged at once, instead of `region:`.
+    fn regions(&mut self, root: &Section) -> Vec<String> {
+        let Some(list) = root.text_list("regions") else {
+            return Vec::new();
+        };
+        if !root.is_missing("region") {
+            self.problem(
+                root,
+                "regions",
+                "is set together with region",
+                "use one of the two: `region: eu-west-1` for one region, or \
+                 `regions: [eu-west-1, us-east-1]` for several",
+            );
+        }
+        if list.value.is_empty() {
+            self.problem(
+                root,
+                "regions",
+                "is empty",
+                "list at least one region code, e.g. `regions: [eu-west-1, us-east-1]`, or \
+                 leave regions out to use the AWS region chain",
+            );
+        }
+        for (i, r) in list.value.iter().enumerate() {
+            let problem = if !is_region(r) {
+                format!("{} is not an AWS region code", shown(r))
+            } else if list.value[..i].contains(r) {
+                format!("{} is listed twice", shown(r))
+            } else {
+                continue;
+            };
+            self.problems.push(
+                Problem::new(codes::INVALID_VALUE, format!("regions[{i}]"), problem)
+                    .hint("list each region code once, such as eu-west-1")
+                    .line(Some(list.line)),
+            );
+        }
+        list.value.clone()
     }
 
     fn route(&mut self, root: &Section) -> Route {
@@ -331,7 +373,7 @@ fn is_stack_name(s: &str) -> bool {
 }
 
 /// Region codes such as eu-west-1, us-gov-west-1, ap-southeast-4.
-fn is_region(s: &str) -> bool {
+pub fn is_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     let Some((last, rest)) = parts.split_last() else {
         return false;

@@ -91,6 +91,10 @@ pub trait Single: Any + Send + Sync + Sized {
     fn plan(ctx: &Ctx, live: Option<&Self>) -> Vec<Step>;
     /// The op that deletes it.
     fn delete() -> impl Operation;
+    /// The steps `down` takes for it (default: delete it).
+    fn plan_down(ctx: &Ctx, _live: &Self) -> Vec<Step> {
+        vec![Step::delete(Self::KIND, Self::name(ctx), Self::delete())]
+    }
 }
 
 /// The live value of a kind with one resource or none: None when it is
@@ -109,7 +113,7 @@ fn up_single<T: Single>(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
 
 fn down_single<T: Single>(ctx: &Ctx, state: &LiveState) -> Vec<Step> {
     match state.get::<Option<T>>(T::KIND) {
-        Some(Some(_)) => vec![Step::delete(T::KIND, T::name(ctx), T::delete())],
+        Some(Some(live)) => T::plan_down(ctx, live),
         _ => Vec::new(),
     }
 }

@@ -1,6 +1,12 @@
-//! IAM role `{stack}-relay`: assumed by Lambda, with one inline policy that
-//! lets the function write to its own log group and nothing else.
+//! IAM role `{stack}-relay`: assumed by Lambda, with one inline policy per
+//! region (`relayctl-logs-{region}`, see `regional`) that lets that
+//! region's function write to its own log group and nothing else. IAM is
+//! global, so the same stack in several regions shares the role: each
+//! region reads, diffs and writes only its own policy, and the role goes
+//! only when no region's policy is left (docs/regions.md).
 //! Depends on nothing; the function depends on it. Owned by tag.
+
+mod regional;
 
 use std::future::Future;
 
@@ -9,23 +15,32 @@ use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
+pub use regional::{LEGACY_POLICY_NAME, policy_name};
+
 use super::{
-    Ctx, Operation, Registration, Single, Step, TagDiff, Tags, adopt, check_owner, converge_tags,
-    diff_tags, found, gone, normalize_policy, render_tags, tag_api,
+    Ctx, LiveState, Operation, Registration, Single, Step, TagDiff, Tags, adopt, check_owner,
+    converge_tags, diff_tags, found, gone, normalize_policy, render_tags, single_live, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind};
 
 pub const KIND: Kind = Kind::new("role", "iam role");
 pub const REGISTRATION: Registration = Registration::single::<Live>(&[]);
-/// The inline policy's name; one per role, so a fixed name is enough.
-pub const POLICY_NAME: &str = "relayctl-logs";
+/// One region's inline policy, as `down` shows its removal while the role
+/// stays for other regions. Level 0 (no registration): removed last.
+pub const POLICY_KIND: Kind = Kind::new("role_policy", "iam role policy");
 
 #[derive(Debug, Clone)]
 pub struct Live {
     pub trust: Option<Value>,
+    /// This region's policy; other regions' are theirs to compare.
     pub policy: Option<Value>,
     pub tags: Tags,
+    /// The role holds the legacy single policy, and it is this region's:
+    /// it names this region's log group (or no region's).
+    pub legacy: bool,
+    /// Other regions whose policy the role holds: they still use it.
+    pub other_regions: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -42,8 +57,16 @@ pub enum Op {
         trust: Option<Value>,
         policy: Option<Value>,
         tags: Option<TagDiff>,
+        /// Remove the legacy policy once this region's own is in place.
+        drop_legacy: bool,
     },
-    Delete,
+    /// Remove this region's policy (and the legacy one when `legacy`),
+    /// then the role when no region's policy is left, unless `keep_role`:
+    /// a multi-region `down` deletes the role once, after every region.
+    Delete {
+        legacy: bool,
+        keep_role: bool,
+    },
 }
 
 impl Operation for Op {
@@ -54,8 +77,16 @@ impl Operation for Op {
                 trust,
                 policy,
                 tags,
-            } => update(ctx, trust.as_ref(), policy.as_ref(), tags.as_ref()).boxed(),
-            Op::Delete => delete(ctx).boxed(),
+                drop_legacy,
+            } => update(
+                ctx,
+                trust.as_ref(),
+                policy.as_ref(),
+                tags.as_ref(),
+                *drop_legacy,
+            )
+            .boxed(),
+            Op::Delete { legacy, keep_role } => delete(ctx, *legacy, *keep_role).boxed(),
         }
     }
 }
@@ -76,7 +107,14 @@ impl Single for Live {
     }
 
     fn delete() -> impl Operation {
-        Op::Delete
+        Op::Delete {
+            legacy: false,
+            keep_role: false,
+        }
+    }
+
+    fn plan_down(ctx: &Ctx, live: &Live) -> Vec<Step> {
+        plan_down(ctx, live)
     }
 }
 
@@ -157,26 +195,43 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     };
     let tags = find_tags(ctx, &name, &role).await?;
     check_owner(KIND, &name, &ctx.stack, &tags)?;
-    let got = iam
-        .get_role_policy()
-        .role_name(&name)
-        .policy_name(POLICY_NAME)
-        .send()
-        .await;
-    let policy = found(
-        got,
-        |e| e.is_no_such_entity_exception(),
-        KIND.label,
-        &name,
-        "GetRolePolicy",
-    )?
-    .and_then(|out| normalize_policy(&out.policy_document));
+    let policies = regional::list(ctx, &name).await?.unwrap_or_default();
+    let region = ctx.clients.region.as_str();
+    let own = policy_name(region);
+    let read_if = |policy: &str| {
+        let listed = policies.iter().any(|p| p == policy);
+        let policy = policy.to_string();
+        let name = &name;
+        async move {
+            match listed {
+                true => regional::get(ctx, name, &policy).await,
+                false => Ok(None),
+            }
+        }
+    };
+    let (policy, legacy) = futures::future::join(read_if(&own), read_if(LEGACY_POLICY_NAME)).await;
+    // The legacy policy is this region's when it names this region's log
+    // group, or no region's (nothing else depends on it then).
+    let legacy_region =
+        legacy?.map(|doc| regional::region_granted(&doc, &ctx.stack.log_group_name()));
+    let mut other_regions: Vec<String> = policies
+        .iter()
+        .filter_map(|p| regional::region_of(p))
+        .filter(|r| *r != region)
+        .map(str::to_string)
+        .chain(legacy_region.clone().flatten().filter(|r| r != region))
+        .collect();
+    other_regions.sort();
+    other_regions.dedup();
     Ok(Some(Live {
         trust: role
             .assume_role_policy_document()
             .and_then(normalize_policy),
-        policy,
+        policy: policy?,
         tags,
+        legacy: matches!(legacy_region, Some(None))
+            || legacy_region.flatten().as_deref() == Some(region),
+        other_regions,
     }))
 }
 
@@ -217,7 +272,8 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
                 "policy",
                 None,
                 Some(format!(
-                    "{POLICY_NAME}: logs:CreateLogStream, logs:PutLogEvents on its own log group"
+                    "{}: logs:CreateLogStream, logs:PutLogEvents on its own log group",
+                    policy_name(&ctx.clients.region)
                 )),
             ),
             Attr::new("tags", None, Some(render_tags(&want.tags))),
@@ -231,6 +287,13 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
     let trust = changed_policy(&mut attrs, "trust", live.trust.as_ref(), &want.trust);
     let policy = changed_policy(&mut attrs, "policy", live.policy.as_ref(), &want.policy);
     let tags = diff_tags(&mut attrs, &live.tags, &want.tags);
+    if live.legacy {
+        attrs.push(Attr::new(
+            format!("policy {LEGACY_POLICY_NAME}"),
+            Some("this region's, from before per-region policies".into()),
+            None,
+        ));
+    }
     if attrs.is_empty() {
         return Step::noop(KIND, name);
     }
@@ -238,8 +301,71 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
         trust,
         policy,
         tags,
+        drop_legacy: live.legacy,
     };
-    Step::new(Change::new(KIND, name, Action::Update, attrs), op)
+    let mut change = Change::new(KIND, name, Action::Update, attrs);
+    if live.legacy {
+        change = change.with_note(format!(
+            "one inline policy per region now: {LEGACY_POLICY_NAME} moves to {} (docs/regions.md)",
+            policy_name(&ctx.clients.region)
+        ));
+    }
+    Step::new(change, op)
+}
+
+/// `down` in this region: its policy goes; the role too when no other
+/// region's policy is on it (checked again when the step runs). While
+/// other regions use the role, only the policy's removal is shown.
+fn plan_down(ctx: &Ctx, live: &Live) -> Vec<Step> {
+    let op = Op::Delete {
+        legacy: live.legacy,
+        keep_role: false,
+    };
+    let mine = live.policy.is_some() || live.legacy;
+    match (mine, live.other_regions.is_empty()) {
+        (_, true) => vec![Step::delete(KIND, ctx.stack.role_name(), op)],
+        (true, false) => {
+            let note = format!(
+                "the role stays: region(s) {} still use it",
+                live.other_regions.join(", ")
+            );
+            vec![policy_removal(ctx, op, note)]
+        }
+        (false, false) => Vec::new(),
+    }
+}
+
+fn policy_removal(ctx: &Ctx, op: Op, note: String) -> Step {
+    let name = format!(
+        "{}/{}",
+        ctx.stack.role_name(),
+        policy_name(&ctx.clients.region)
+    );
+    let change = Change::new(POLICY_KIND, name, Action::Delete, Vec::new()).with_note(note);
+    Step::new(change, op)
+}
+
+/// For a `down` of several regions at once: this region's step removes
+/// only its policy; the role is deleted once, after every region, with
+/// [`delete_if_unused`].
+pub fn keep_role(ctx: &Ctx, live: &LiveState, steps: &mut Vec<Step>) {
+    let mine = single_live::<Live>(live).is_some_and(|l| l.policy.is_some() || l.legacy);
+    let legacy = single_live::<Live>(live).is_some_and(|l| l.legacy);
+    steps.retain(|s| s.change.kind != KIND && s.change.kind != POLICY_KIND);
+    if mine {
+        let op = Op::Delete {
+            legacy,
+            keep_role: true,
+        };
+        let note = "the role itself is deleted once every region's part is gone".to_string();
+        steps.push(policy_removal(ctx, op, note));
+    }
+}
+
+/// Whether the role exists (as read with `live`); IAM is global, so any
+/// region's read tells.
+pub fn exists(live: &LiveState) -> bool {
+    single_live::<Live>(live).is_some()
 }
 
 /// The wanted document when it means something else than the live one.
@@ -292,6 +418,7 @@ async fn update(
     trust: Option<&Value>,
     policy: Option<&Value>,
     tags: Option<&TagDiff>,
+    drop_legacy: bool,
 ) -> Result<(), AwsError> {
     let name = ctx.stack.role_name();
     if let Some(trust) = trust {
@@ -306,6 +433,11 @@ async fn update(
     }
     if let Some(policy) = policy {
         put_policy(ctx, policy).await?;
+    }
+    // After this region's own policy is in place, so the function never
+    // runs without its log permissions.
+    if drop_legacy {
+        regional::delete(ctx, &name, LEGACY_POLICY_NAME).await?;
     }
     if let Some(tags) = tags {
         converge_tags(
@@ -334,17 +466,8 @@ fn iam_tags(tags: &Tags) -> Vec<Tag> {
 }
 
 async fn put_policy(ctx: &Ctx, policy: &Value) -> Result<(), AwsError> {
-    let name = ctx.stack.role_name();
-    ctx.clients
-        .iam
-        .put_role_policy()
-        .role_name(&name)
-        .policy_name(POLICY_NAME)
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, &name, "PutRolePolicy", e))?;
-    Ok(())
+    let own = policy_name(&ctx.clients.region);
+    regional::put(ctx, &ctx.stack.role_name(), &own, policy).await
 }
 
 tag_api!(
@@ -355,24 +478,35 @@ tag_api!(
     untag_role / "UntagRole"
 );
 
-/// Inline policies must go before the role can; policies attached by
-/// someone else are not ours to detach, so DeleteRole then fails and says so.
-async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
+/// This region's policy goes; the role too unless `keep_role` or another
+/// region's policy is still on it.
+async fn delete(ctx: &Ctx, legacy: bool, keep_role: bool) -> Result<(), AwsError> {
     let name = ctx.stack.role_name();
+    regional::delete(ctx, &name, &policy_name(&ctx.clients.region)).await?;
+    if legacy {
+        regional::delete(ctx, &name, LEGACY_POLICY_NAME).await?;
+    }
+    if !keep_role {
+        delete_if_unused(ctx).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the role when none of relayctl's policies (any region's) is left
+/// on it; true when it did. Inline policies must go before the role can;
+/// policies attached by someone else are not ours to detach, so DeleteRole
+/// then fails and says so.
+pub async fn delete_if_unused(ctx: &Ctx) -> Result<bool, AwsError> {
+    let name = ctx.stack.role_name();
+    let Some(policies) = regional::list(ctx, &name).await? else {
+        return Ok(false);
+    };
+    let in_use: Vec<&String> = policies.iter().filter(|p| regional::is_ours(p)).collect();
+    if !in_use.is_empty() {
+        tracing::info!("{name}: kept, other regions' policies remain: {in_use:?}");
+        return Ok(false);
+    }
     let iam = &ctx.clients.iam;
-    let deleted = iam
-        .delete_role_policy()
-        .role_name(&name)
-        .policy_name(POLICY_NAME)
-        .send()
-        .await;
-    gone(
-        deleted,
-        |e| e.is_no_such_entity_exception(),
-        KIND.label,
-        &name,
-        "DeleteRolePolicy",
-    )?;
     // AWS: right after DeleteRolePolicy, DeleteRole can still answer
     // DeleteConflict ("must delete policies first") until IAM's change has
     // propagated (issue 10.8): retry that, bounded.
@@ -396,13 +530,14 @@ async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
                 attempt += 1;
             }
             other => {
-                return gone(
+                gone(
                     other,
                     |e| e.is_no_such_entity_exception(),
                     KIND.label,
                     &name,
                     "DeleteRole",
-                );
+                )?;
+                return Ok(true);
             }
         }
     }

@@ -152,6 +152,15 @@ impl PartialEq for Call {
     }
 }
 
+/// One AWS call with the region it was signed for.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct RegionalCall {
+    pub region: String,
+    pub service: String,
+    pub operation: String,
+    pub write: bool,
+}
+
 /// An isolated fake AWS account: its own resources, call log and faults.
 #[derive(Debug, Clone)]
 pub struct Account {
@@ -239,6 +248,16 @@ impl Account {
             .get(&url)
             .call()
             .and_then(|mut r| r.body_mut().read_json::<Vec<Call>>())
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+    }
+
+    /// Every AWS call this account made, with its region, in arrival order.
+    pub fn regional_calls(&self) -> Vec<RegionalCall> {
+        let url = format!("{}/_fake/calls?account={}", self.url, self.id);
+        http()
+            .get(&url)
+            .call()
+            .and_then(|mut r| r.body_mut().read_json::<Vec<RegionalCall>>())
             .unwrap_or_else(|e| panic!("GET {url}: {e}"))
     }
 

@@ -59,7 +59,7 @@ class FakeAws:
         req = identify(environ, body)
         latency, fault = self.faults.decide(req)
         entry = self.calls.record(req.account, req.service, req.operation, req.write, fault,
-                                  _alarm_names(req, environ, body))
+                                  names=_alarm_names(req, environ, body), region=req.region)
         try:
             return self._serve(environ, start_response, body, req, latency, fault)
         finally:

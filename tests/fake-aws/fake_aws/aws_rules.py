@@ -12,6 +12,7 @@ Every rule's switch is per account (settings.py).
 import json
 import threading
 import time
+import urllib.parse
 from contextlib import nullcontext
 
 from . import lambda_states, request_params, tag_rules, validation
@@ -81,6 +82,8 @@ class Rules:
             return self.lambda_states.refusal(req, params)
         if req.service == "iam" and req.operation == "DeleteRole":
             return self._delete_role_conflict(req, params.get("RoleName"))
+        if req.service == "iam" and req.operation == "PutRolePolicy":
+            return _role_policy_quota(req, params)
         if req.service == "cloudwatch" and req.operation == "DeleteAlarms":
             return _missing_alarms(req, params.get("AlarmNames") or [])
         return None
@@ -174,6 +177,33 @@ def _missing_alarms(req, names):
     # exist (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DeleteAlarms.html).
     return AwsError(404, "ResourceNotFound", f"{len(missing)} of the alarms in the request were not found: "
                     + ", ".join(missing), query_code="ResourceNotFound")
+
+
+# AWS: "the total aggregate policy size (the sum size of all inline
+# policies) per entity cannot exceed ... Role policy size cannot exceed
+# 10,240 characters", white space not counted
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+# moto reports the quota (GetAccountSummary) but never enforces it; with one
+# inline policy per region on a shared role, relayctl can reach it.
+ROLE_INLINE_POLICY_MAX_CHARS = 10240
+
+
+def _role_policy_quota(req, params):
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import get_partition
+
+    role_name, name = params.get("RoleName"), params.get("PolicyName")
+    try:
+        role = iam_backends[req.account][get_partition(req.region)].get_role(role_name)
+    except Exception:  # noqa: BLE001 - no such role: moto answers NoSuchEntity
+        return None
+    docs = [doc for policy, doc in role.policies.items() if policy != name]
+    docs.append(params.get("PolicyDocument") or "")
+    size = sum(len("".join(urllib.parse.unquote(d).split())) for d in docs)
+    if size <= ROLE_INLINE_POLICY_MAX_CHARS:
+        return None
+    return AwsError(409, "LimitExceeded",
+                    f"Maximum policy size of {ROLE_INLINE_POLICY_MAX_CHARS} bytes exceeded for role {role_name}")
 
 
 def _cap_policy(req, params):

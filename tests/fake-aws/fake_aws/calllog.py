@@ -16,14 +16,17 @@ class CallLog:
         self._lock = threading.Lock()
         self._calls = {}  # account -> [entry]
 
-    def record(self, account, service, operation, write, fault=None, names=None):
-        """Logs the call and returns its entry (`finish` marks its end)."""
+    def record(self, account, service, operation, write, fault=None, **extra):
+        """Logs the call and returns its entry (`finish` marks its end).
+
+        `extra` adds what tests select calls by, when known: `names` (the
+        alarms a CloudWatch call names), `region` (the signing region: IAM
+        is global, so its calls carry the caller's region)."""
         entry = {"account": account, "service": service, "operation": operation, "write": write,
                  "t": time.monotonic()}
+        entry.update({k: v for k, v in extra.items() if v})
         if fault:
             entry["fault"] = fault
-        if names:
-            entry["names"] = names
         with self._lock:
             self._calls.setdefault(account, []).append(entry)
         return entry

@@ -1,0 +1,271 @@
+//! `up` and `down` in several regions: every region read and planned at
+//! once, then every region's changes applied at once under one progress
+//! display (each line names its region), then, for `down`, the shared IAM
+//! role, once, when every region's part is gone.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use serde_json::json;
+
+use super::{Outcome, Verdict, finish, global_header, in_region, json_of, region_header};
+use crate::apply::{self, Reporter};
+use crate::aws::AwsError;
+use crate::change::{Action, Change};
+use crate::cli::{DownArgs, Global, Output, UpArgs};
+use crate::commands::output::write_stdout;
+use crate::commands::progress::Progress;
+use crate::commands::session::{Foreign, Session, load_package, load_stack};
+use crate::commands::{Error, Result};
+use crate::plan::Plan;
+use crate::resources::{parameter, role};
+use crate::secret::Secret;
+
+/// A region read and planned; its error otherwise.
+type Opened = Result<(Session, Plan)>;
+
+pub async fn up(g: &Global, args: &UpArgs, regions: &[String]) -> Result<ExitCode> {
+    let stack = load_stack(g)?;
+    let webhook = match stack.slack.webhook_url_ssm {
+        Some(_) => None,
+        None => Some(Secret::new(stack.webhook_url()?)),
+    };
+    let package = load_package(&stack, &args.package)?;
+    let opened: Vec<Opened> = join_all(regions.iter().map(|region| {
+        let (g, stack) = (in_region(g, region), stack.clone());
+        let (webhook, package) = (webhook.clone(), package.clone());
+        async move {
+            let s = Session::open(&g, stack, webhook, Some(package), Foreign::Refuse).await?;
+            // Before any write, as a single-region `up` checks it.
+            if let Some(why) = parameter::unusable(&s.ctx, &s.live) {
+                return Err(Error::NoSecret(why));
+            }
+            let plan = Plan::up(&s.ctx, &s.live);
+            Ok((s, plan))
+        }
+    }))
+    .await;
+    let progress = Progress::new(count(&opened));
+    let outcomes = apply_all(regions, &opened, &progress, true, |plan, n| match n {
+        None => plan.render_text(),
+        Some(n) => format!("Applied {n} change(s) to stack {}.\n", plan.stack),
+    })
+    .await;
+    progress.finish();
+    Ok(finish(g, &stack.name, &outcomes, None))
+}
+
+pub async fn down(g: &Global, args: &DownArgs, regions: &[String]) -> Result<ExitCode> {
+    let stack = load_stack(g)?;
+    let opened: Vec<Opened> = join_all(regions.iter().map(|region| {
+        let (g, stack) = (in_region(g, region), stack.clone());
+        async move {
+            let s = Session::open(&g, stack, None, None, Foreign::Warn).await?;
+            let mut plan = Plan::down(&s.ctx, &s.live);
+            // Each region removes its own policy; the role goes below, once.
+            role::keep_role(&s.ctx, &s.live, &mut plan.changes);
+            Ok((s, plan))
+        }
+    }))
+    .await;
+    let role_there = ready(&opened).any(|(s, _)| role::exists(&s.live));
+    let role_name = stack.role_name();
+    let count = ready(&opened)
+        .map(|(_, plan)| plan.summary().delete)
+        .sum::<usize>()
+        + usize::from(role_there);
+    let mut show_plan = true;
+    if count > 0 && !args.yes {
+        let role = role_there.then_some(role_name.as_str());
+        confirm_all(g, &stack.name, regions, &opened, role, count)?;
+        show_plan = false;
+    }
+    let progress = Progress::new(count);
+    let outcomes = apply_all(regions, &opened, &progress, show_plan, |plan, n| match n {
+        None => format!(
+            "Nothing to delete: stack {} owns no resources here.\n",
+            plan.stack
+        ),
+        Some(n) => format!("Deleted {n} resource(s) of stack {}.\n", plan.stack),
+    })
+    .await;
+    let all_gone = outcomes.iter().all(|o| o.verdict != Verdict::Failed);
+    let role = match ready(&opened).next() {
+        Some((s, _)) if role_there => Some(delete_role(s, all_gone, &progress).await),
+        _ => None,
+    };
+    progress.finish();
+    Ok(finish(g, &stack.name, &outcomes, role))
+}
+
+/// The regions that were read and planned.
+fn ready(opened: &[Opened]) -> impl Iterator<Item = &(Session, Plan)> {
+    opened.iter().filter_map(|o| o.as_ref().ok())
+}
+
+/// The changes apply will report, over every region.
+fn count(opened: &[Opened]) -> usize {
+    ready(opened)
+        .flat_map(|(_, plan)| &plan.changes)
+        .filter(|s| s.op.is_some() && s.change.action != Action::NoOp)
+        .count()
+}
+
+/// Applies every region's plan at once. `said(plan, None)` is what a region
+/// with nothing to do reports, `said(plan, Some(n))` one that applied `n`.
+async fn apply_all(
+    regions: &[String],
+    opened: &[Opened],
+    progress: &Progress,
+    show_plan: bool,
+    said: impl Fn(&Plan, Option<usize>) -> String,
+) -> Vec<Outcome> {
+    let said = &said;
+    join_all(regions.iter().zip(opened).map(|(region, o)| async move {
+        let (s, plan) = match o {
+            Ok(ready) => ready,
+            Err(e) => return Outcome::failed(region, e),
+        };
+        let json = json_of(&plan.render_json());
+        if !plan.has_changes() {
+            return Outcome::new(region, said(plan, None), json, Verdict::Clean);
+        }
+        let reporter = InRegion { region, progress };
+        match apply::apply(&s.ctx, plan, &reporter).await {
+            Ok(n) => {
+                let shown = if show_plan {
+                    plan.render_text()
+                } else {
+                    String::new()
+                };
+                let text = format!("{shown}{}", said(plan, Some(n)));
+                Outcome::new(region, text, json, Verdict::Clean)
+            }
+            Err(e) => Outcome::failed(region, &Error::Apply(e)),
+        }
+    }))
+    .await
+}
+
+/// The shared role, once every region's part is gone: deleted when no
+/// region's policy is left on it. Reported as the "role" outcome.
+async fn delete_role(s: &Session, all_gone: bool, progress: &Progress) -> Outcome {
+    let name = s.ctx.stack.role_name();
+    let said = |deleted: bool, why: &str| {
+        let json = json!({"name": name, "deleted": deleted, "why": why});
+        let text = format!("iam role {name} (shared by every region): {why}\n");
+        Outcome::new("role", text, json, Verdict::Clean)
+    };
+    if !all_gone {
+        return said(
+            false,
+            "kept: not every region's part is gone (run `down` again)",
+        );
+    }
+    let change = Change::new(role::KIND, &name, Action::Delete, Vec::new());
+    let reporter = InRegion {
+        region: "global",
+        progress,
+    };
+    reporter.started(&change);
+    let start = Instant::now();
+    let deleted = role::delete_if_unused(&s.ctx).await;
+    reporter.finished(&change, start.elapsed(), deleted.as_ref().err());
+    match deleted {
+        Ok(true) => said(true, "deleted: no region's policy is left on it"),
+        Ok(false) => said(false, "kept: another region's policy is still on it"),
+        Err(e) => {
+            let mut failed = Outcome::failed("role", &Error::Aws(e));
+            failed.json["name"] = json!(name);
+            failed
+        }
+    }
+}
+
+/// Terraform's question, once for every region; the plans go where `up`'s
+/// go (stdout, unless that is JSON), the question to stderr.
+fn confirm_all(
+    g: &Global,
+    stack: &str,
+    regions: &[String],
+    opened: &[Opened],
+    role: Option<&str>,
+    count: usize,
+) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::NotConfirmed {
+            stack: stack.to_string(),
+            count,
+        });
+    }
+    let mut shown = String::new();
+    for (region, opened) in regions.iter().zip(opened) {
+        if let Ok((_, plan)) = opened {
+            shown.push_str(&format!(
+                "{}{}\n",
+                region_header(region),
+                plan.render_text()
+            ));
+        }
+    }
+    if let Some(name) = role {
+        shown.push_str(&format!(
+            "{}- iam role {name} (delete, once every region's part is gone)\n",
+            global_header("role")
+        ));
+    }
+    match g.output {
+        Output::Text => write_stdout(&shown),
+        Output::Json => eprint!("{shown}"),
+    }
+    let account = opened
+        .iter()
+        .find_map(|o| o.as_ref().ok())
+        .map(|(s, _)| s.ctx.clients.account.clone())
+        .unwrap_or_default();
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "\nDelete these {count} resource(s) of stack {stack} in account {account} ({})?\n  \
+         There is no undo. Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
+        regions.join(", ")
+    );
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(Error::Stdin)?;
+    eprintln!();
+    match answer.trim() {
+        "yes" => Ok(()),
+        _ => Err(Error::Cancelled),
+    }
+}
+
+/// Progress lines that name the region of each change.
+struct InRegion<'a> {
+    region: &'a str,
+    progress: &'a Progress,
+}
+
+impl InRegion<'_> {
+    fn named(&self, c: &Change) -> Change {
+        let mut c = c.clone();
+        c.name = format!("{} [{}]", c.name, self.region);
+        c
+    }
+}
+
+impl Reporter for InRegion<'_> {
+    fn started(&self, c: &Change) {
+        self.progress.started(&self.named(c));
+    }
+
+    fn finished(&self, c: &Change, elapsed: Duration, error: Option<&AwsError>) {
+        self.progress.finished(&self.named(c), elapsed, error);
+    }
+}

@@ -62,7 +62,8 @@ class FakeAws:
         latency, fault = self.faults.decide(req)
         if fault is None and not self.quotas.admit(req):
             fault = "throttle"
-        self.calls.record(req.account, req.service, req.operation, req.write, fault)
+        self.calls.record(req.account, req.service, req.operation, req.write, fault,
+                          name=_parameter_name(req, body))
         if latency:
             time.sleep(latency)
         # moto picks the account from this header (it outranks the access key).
@@ -200,3 +201,15 @@ def _json(start_response, status, doc):
     body = json.dumps(doc).encode()
     return _send(start_response, status,
                  [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)
+
+
+def _parameter_name(req, body):
+    """An SSM call's parameter, for the call log: tests tell relayctl's stack
+    lock (/relayctl/{stack}/lock) from the webhook's parameter by it."""
+    if req.service != "ssm":
+        return None
+    try:
+        name = json.loads(body or b"{}").get("Name")
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None

@@ -12,10 +12,12 @@ class CallLog:
         self._lock = threading.Lock()
         self._calls = {}  # account -> [entry]
 
-    def record(self, account, service, operation, write, fault=None):
+    def record(self, account, service, operation, write, fault=None, name=None):
         entry = {"account": account, "service": service, "operation": operation, "write": write}
         if fault:
             entry["fault"] = fault
+        if name:
+            entry["name"] = name
         with self._lock:
             self._calls.setdefault(account, []).append(entry)
 

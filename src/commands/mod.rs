@@ -4,6 +4,7 @@
 
 mod down;
 mod init;
+mod lock;
 mod output;
 mod plan;
 mod progress;
@@ -20,6 +21,7 @@ use crate::apply::ApplyError;
 use crate::aws::AwsError;
 use crate::cli::{Cli, Command};
 use crate::config::ConfigError;
+use crate::lock::LockError;
 use crate::package::PackageError;
 
 /// Everything that can stop a command. Remedies are data (`hint`), shown
@@ -34,6 +36,15 @@ pub enum Error {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(
+        "interrupted by {signal}: `{operation}` stopped where it was; the stack's lock is released"
+    )]
+    Interrupted {
+        signal: &'static str,
+        operation: &'static str,
+    },
     #[error(
         "{zip} holds a bootstrap built for {found}, but stack.yaml's handler.architecture is {wanted}: Lambda would fail every invocation with \"exec format error\""
     )]
@@ -77,6 +88,10 @@ impl Error {
             Error::Package(e) => e.hint(),
             Error::Aws(e) => e.hint(),
             Error::Apply(e) => e.hint(),
+            Error::Lock(e) => e.hint(),
+            Error::Interrupted { operation, .. } => Some(format!(
+                "`relayctl status` shows what is in place; `relayctl {operation}` again goes on from there"
+            )),
             Error::ZipArchitecture { found, wanted, .. } => Some(format!(
                 "rebuild the zip for {wanted}, or set handler.architecture: {found}"
             )),
@@ -106,6 +121,19 @@ impl Error {
                 "pass --force to overwrite it, or -f other.yaml to write another file".into(),
             ),
             Error::Stdin(_) | Error::Write { .. } => None,
+        }
+    }
+}
+
+impl Error {
+    /// 1, or the shell's 128 + signal number for a run a signal stopped.
+    fn exit_code(&self) -> u8 {
+        match self {
+            Error::Interrupted {
+                signal: "SIGTERM", ..
+            } => 143,
+            Error::Interrupted { .. } => 130,
+            _ => 1,
         }
     }
 }
@@ -148,11 +176,14 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Completions(_) | Command::Man => unreachable!("handled above"),
         }
     });
+    // Without waiting for blocking tasks: `down`'s question may still be
+    // reading stdin after a Ctrl-C ended the command.
+    runtime.shutdown_background();
     match result {
         Ok(code) => code,
         Err(e) => {
             crate::report::eprint(&e, g.output == crate::cli::Output::Json);
-            ExitCode::from(1)
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -80,23 +80,21 @@ fn relayctl(acct: &Account, stack: &Stack, args: &[&str]) -> Output {
     command(acct, stack, args).output().unwrap()
 }
 
-fn spawn(acct: &Account, stack: &Stack, args: &[&str]) -> Child {
-    command(acct, stack, args)
-        .stdout(Stdio::piped())
+/// Runs in the background, its output kept.
+fn spawn(cmd: &mut std::process::Command) -> Child {
+    cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
 }
 
-fn up_args(stack: &Stack) -> Vec<String> {
-    vec!["up".into(), "--zip".into(), stack.zip()]
+/// `relayctl up --zip a.zip`.
+fn up_command(acct: &Account, stack: &Stack) -> std::process::Command {
+    command(acct, stack, &["up", "--zip", &stack.zip()])
 }
 
 fn up(acct: &Account, stack: &Stack, extra: &[&str]) -> Output {
-    let mut args = up_args(stack);
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    relayctl(acct, stack, &args)
+    up_command(acct, stack).args(extra).output().unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -293,9 +291,10 @@ fn two_ups_at_once_build_one_chain_with_one_create_each() {
     let stack = Stack::new("twin");
     // Slow calls: both runs read before either takes the lock.
     acct.inject(json!({"latency_ms": 100}));
-    let args = up_args(&stack);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let runs = [spawn(&acct, &stack, &args), spawn(&acct, &stack, &args)];
+    let runs = [
+        spawn(&mut up_command(&acct, &stack)),
+        spawn(&mut up_command(&acct, &stack)),
+    ];
     let outs: Vec<Output> = runs
         .into_iter()
         .map(|c| c.wait_with_output().unwrap())
@@ -353,9 +352,7 @@ fn down_during_up_is_refused_and_the_chain_ends_fully_up() {
     let acct = Account::new();
     let stack = Stack::new("updown");
     acct.inject(json!({"latency_ms": 100}));
-    let args = up_args(&stack);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let up_run = spawn(&acct, &stack, &args);
+    let up_run = spawn(&mut up_command(&acct, &stack));
     // `up` is past its reads and creating.
     wait_for(&acct, "up's first create", |calls| {
         calls.iter().any(|c| c.operation == "CreateTopic")
@@ -383,7 +380,7 @@ fn up_during_down_is_refused_and_the_stack_ends_fully_gone() {
     exit(&up(&acct, &stack, &[]), 0);
     acct.reset_calls();
     acct.inject(json!({"latency_ms": 100}));
-    let down_run = spawn(&acct, &stack, &["down", "--yes"]);
+    let down_run = spawn(&mut command(&acct, &stack, &["down", "--yes"]));
     wait_for(&acct, "down's first delete", |calls| {
         calls.iter().any(|c| c.operation == "DeleteAlarms")
     });
@@ -499,14 +496,7 @@ fn a_running_holder_renews_its_lock() {
     let acct = Account::new();
     let stack = Stack::new("renew");
     acct.inject(json!({"latency_ms": 150}));
-    let args = up_args(&stack);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let first = command(&acct, &stack, &args)
-        .env("RELAYCTL_LOCK_EXPIRY_S", "2")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = spawn(up_command(&acct, &stack).env("RELAYCTL_LOCK_EXPIRY_S", "2"));
     wait_for(&acct, "a renewal", |calls| {
         calls
             .iter()
@@ -514,7 +504,7 @@ fn a_running_holder_renews_its_lock() {
             .count()
             >= 2
     });
-    let second = command(&acct, &stack, &args)
+    let second = up_command(&acct, &stack)
         .env("RELAYCTL_LOCK_EXPIRY_S", "2")
         .output()
         .unwrap();
@@ -565,9 +555,7 @@ fn the_lock_is_released_after_sigint() {
     let acct = Account::new();
     let stack = Stack::new("sigint");
     acct.inject(json!({"latency_ms": 150}));
-    let args = up_args(&stack);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = spawn(&acct, &stack, &args);
+    let run = spawn(&mut up_command(&acct, &stack));
     wait_for(&acct, "up's first create", |calls| {
         calls.iter().any(|c| c.operation == "CreateTopic")
     });

@@ -129,6 +129,19 @@ pub struct DownArgs {
     /// Delete without asking. Needed when stdin is not a terminal (CI, scripts).
     #[arg(short = 'y', long, visible_alias = "auto-approve")]
     pub yes: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+}
+
+/// The stack's lock (docs/lock.md): `up` and `down` hold it while they
+/// write, so two runs never change one stack at once.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Break the stack's lock when another run holds it (that run may be
+    /// dead, e.g. killed), saying whose it was, then take it. Only when
+    /// you are sure that run is no longer writing.
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Args)]
@@ -211,6 +224,8 @@ pub struct PlanArgs {
 pub struct UpArgs {
     #[command(flatten)]
     pub package: PackageArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ use crate::apply::ApplyError;
 use crate::aws::AwsError;
 use crate::commands;
 use crate::config::ConfigError;
+use crate::lock::LockError;
 use crate::package::PackageError;
 
 /// What every error relayctl reports can say about itself, as data.
@@ -124,6 +125,19 @@ impl Diagnostic for AwsError {
     }
 }
 
+impl Diagnostic for LockError {
+    fn code(&self) -> &'static str {
+        match self {
+            LockError::Held { .. } => "E310",
+            LockError::Contended { .. } => "E311",
+            LockError::Aws(e) => e.code(),
+        }
+    }
+    fn hint(&self) -> Option<String> {
+        LockError::hint(self)
+    }
+}
+
 impl Diagnostic for ApplyError {
     fn code(&self) -> &'static str {
         "E306"
@@ -141,6 +155,8 @@ impl Diagnostic for commands::Error {
             E::Package(e) => e.code(),
             E::Aws(e) => e.code(),
             E::Apply(e) => e.code(),
+            E::Lock(e) => e.code(),
+            E::Interrupted { .. } => "E106",
             E::ZipArchitecture { .. } => "E211",
             E::Foreign(found) => match found.as_slice() {
                 [one] => one.code(),
@@ -198,6 +214,9 @@ fn diagnostic<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a dyn Diagnostic> 
         return Some(e);
     }
     if let Some(e) = err.downcast_ref::<ApplyError>() {
+        return Some(e);
+    }
+    if let Some(e) = err.downcast_ref::<LockError>() {
         return Some(e);
     }
     None

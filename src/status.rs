@@ -60,6 +60,9 @@ pub struct Status {
     pub resources: Vec<Resource>,
     pub alarms: Vec<AlarmState>,
     pub function: Option<FunctionState>,
+    /// Another run holds the stack's lock (docs/lock.md); absent when free.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<crate::lock::Holder>,
 }
 
 /// `plan` is the `up` plan for the same live state: its no-ops are what is
@@ -127,6 +130,7 @@ pub fn build(plan: &Plan, live: &LiveState) -> Status {
         resources,
         alarms,
         function,
+        lock: None,
     }
 }
 
@@ -191,6 +195,9 @@ impl Status {
                 untrusted(a.reason.as_deref().unwrap_or(""))
             );
         }
+        if let Some(lock) = &self.lock {
+            out.push_str(&locked(lock));
+        }
         let _ = writeln!(
             out,
             "{}",
@@ -205,4 +212,13 @@ impl Status {
         );
         out
     }
+}
+
+/// `locked: up by ana@ci-7 (pid 4242) since …`: another run is changing it.
+fn locked(lock: &crate::lock::Holder) -> String {
+    format!(
+        "{} {}\n",
+        style::paint(style::UPDATE, "locked:"),
+        lock.describe()
+    )
 }

@@ -4,6 +4,7 @@
 
 mod down;
 mod init;
+mod lock;
 mod output;
 mod plan;
 mod progress;
@@ -21,6 +22,7 @@ use crate::apply::ApplyError;
 use crate::aws::AwsError;
 use crate::cli::{Cli, Command};
 use crate::config::ConfigError;
+use crate::lock::LockError;
 use crate::package::PackageError;
 
 /// Everything that can stop a command. Remedies are data (`hint`), shown
@@ -35,6 +37,15 @@ pub enum Error {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(
+        "interrupted by {signal}: `{operation}` stopped where it was; the stack's lock is released"
+    )]
+    Interrupted {
+        signal: &'static str,
+        operation: &'static str,
+    },
     #[error(
         "{zip} holds a bootstrap built for {found}, but stack.yaml's handler.architecture is {wanted}: Lambda would fail every invocation with \"exec format error\""
     )]
@@ -84,6 +95,10 @@ impl Error {
             Error::Package(e) => e.hint(),
             Error::Aws(e) => e.hint(),
             Error::Apply(e) => e.hint(),
+            Error::Lock(e) => e.hint(),
+            Error::Interrupted { operation, .. } => Some(format!(
+                "`relayctl status` shows what is in place; `relayctl {operation}` again goes on from there"
+            )),
             Error::ZipArchitecture { found, wanted, .. } => Some(format!(
                 "rebuild the zip for {wanted}, or set handler.architecture: {found}"
             )),
@@ -117,6 +132,19 @@ impl Error {
                 regions.first().map_or("eu-west-1", String::as_str)
             )),
             Error::Stdin(_) | Error::Write { .. } => None,
+        }
+    }
+}
+
+impl Error {
+    /// 1, or the shell's 128 + signal number for a run a signal stopped.
+    fn exit_code(&self) -> u8 {
+        match self {
+            Error::Interrupted {
+                signal: "SIGTERM", ..
+            } => 143,
+            Error::Interrupted { .. } => 130,
+            _ => 1,
         }
     }
 }
@@ -166,11 +194,14 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Completions(_) | Command::Man => unreachable!("handled above"),
         }
     });
+    // Without waiting for blocking tasks: `down`'s question may still be
+    // reading stdin after a Ctrl-C ended the command.
+    runtime.shutdown_background();
     match result {
         Ok(code) => code,
         Err(e) => {
             crate::report::eprint(&e, g.output == crate::cli::Output::Json);
-            ExitCode::from(1)
+            ExitCode::from(e.exit_code())
         }
     }
 }

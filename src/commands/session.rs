@@ -34,19 +34,37 @@ impl Session {
         package: Option<Package>,
         foreign: Foreign,
     ) -> Result<Session> {
+        let ctx = Session::connect(g, stack, webhook, package).await?;
+        Session::read(ctx, foreign).await
+    }
+
+    /// Clients opened, nothing read yet: `up` and `down` take the stack's
+    /// lock between this and `read`, so what they plan from is read under it.
+    pub async fn connect(
+        g: &Global,
+        stack: Stack,
+        webhook: Option<Secret>,
+        package: Option<Package>,
+    ) -> Result<Ctx> {
         let conn = Connection {
             profile: g.profile.clone(),
             region: g.region.clone(),
             endpoint_url: g.endpoint_url.clone(),
         };
         let clients = Clients::connect(&conn, stack.region.as_deref()).await?;
-        let ctx = Ctx {
+        Ok(Ctx {
             clients,
             stack,
             webhook,
             package,
             index: Default::default(),
-        };
+        })
+    }
+
+    /// Live state read, ownership checked. Again from scratch when `ctx`
+    /// was read before (the tagging listing too).
+    pub async fn read(mut ctx: Ctx, foreign: Foreign) -> Result<Session> {
+        ctx.index = Default::default();
         let mut live = resources::read_all(&ctx).await?;
         for w in &live.warnings {
             eprintln!("warning: {}", crate::display::untrusted(w));
@@ -55,10 +73,21 @@ impl Session {
             Foreign::Refuse if !live.foreign.is_empty() => {
                 return Err(Error::Foreign(std::mem::take(&mut live.foreign)));
             }
-            Foreign::Warn => live.foreign.iter().for_each(|f| eprintln!("warning: {f}")),
             _ => {}
         }
-        Ok(Session { ctx, live })
+        let session = Session { ctx, live };
+        if let Foreign::Warn = foreign {
+            session.warn_foreign();
+        }
+        Ok(session)
+    }
+
+    /// Same-named resources that are not this stack's, on stderr.
+    pub fn warn_foreign(&self) {
+        self.live
+            .foreign
+            .iter()
+            .for_each(|f| eprintln!("warning: {f}"));
     }
 }
 

@@ -7,7 +7,8 @@
 //!   Stack::handler_source(&self) -> Result<&Path, ConfigError>  (call before a build)
 //!   Stack::webhook_url(&self) -> Result<String, ConfigError>
 //!   Stack::{function_name, role_name, log_group_name, topic_name, alarm_name,
-//!           instance_alarm_name, has_selectors, permission_sid, permission_sid_for, owner_tags}
+//!           instance_alarm_name, has_selectors, permission_sid, permission_sid_for, owner_tags},
+//!   lock_parameter_name, is_lock_parameter
 //!   the `Stack`, `Slack`, `Handler`, `Alarm`, `Target`, `Selector`, `Statistic`,
 //!   `Architecture`, `Route`, `Comparison` types,
 //!   `ConfigError` (with `code()`, `hint()`, `location()`, `problems()`), `Problem`,
@@ -205,6 +206,20 @@ impl Stack {
         tags.insert(OWNER_TAG_KEY.to_string(), self.name.clone());
         tags
     }
+}
+
+/// The SSM parameter holding a stack's lock (src/lock.rs):
+/// `/relayctl/{stack}/lock`. Names live here, with the resources' names.
+pub fn lock_parameter_name(stack: &str) -> String {
+    format!("/relayctl/{stack}/lock")
+}
+
+/// Whether `name` is any stack's lock parameter: validation refuses it as
+/// `slack.webhook_url_ssm`.
+pub fn is_lock_parameter(name: &str) -> bool {
+    name.strip_prefix("/relayctl/")
+        .and_then(|rest| rest.strip_suffix("/lock"))
+        .is_some_and(|stack| !stack.is_empty() && !stack.contains('/'))
 }
 
 fn base_dir_of(file: &Path) -> PathBuf {

@@ -251,6 +251,14 @@ impl Validator {
                  /relay/cpu-relay/slack-webhook), not the URL: store the URL with \
                  `relayctl secret set`",
             );
+        } else if super::is_lock_parameter(name) {
+            self.problem(
+                slack,
+                field,
+                format!("is {name}, the name of a relayctl stack lock"),
+                "use another name, e.g. /relay/cpu-relay/slack-webhook: relayctl takes and \
+                 deletes /relayctl/<stack>/lock around every `up` and `down`",
+            );
         } else if let Err(why) = check_parameter_name(name) {
             self.problem(
                 slack,

@@ -90,5 +90,8 @@ async fn list(ctx: &Ctx) -> Result<HashMap<String, Tags>, AwsError> {
                 .collect();
             Some((r.resource_arn?, tags))
         })
+        // The stack's lock carries the ownership tag but is no resource of
+        // the stack: nothing reads, plans or deletes it from here.
+        .filter(|(arn, _)| !crate::lock::is_lock_arn(arn))
         .collect())
 }

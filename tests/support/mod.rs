@@ -137,6 +137,9 @@ pub struct Call {
     pub t: f64,
     #[serde(default)]
     pub end: f64,
+    /// An SSM call's parameter name.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 impl PartialEq for Call {
@@ -149,6 +152,18 @@ impl PartialEq for Call {
                 &other.fault,
                 &other.names,
             )
+    }
+}
+
+impl Call {
+    /// A call on a stack's lock parameter (`/relayctl/{stack}/lock`, see
+    /// src/lock.rs), which `up` and `down` take around their writes.
+    pub fn is_lock(&self) -> bool {
+        self.service == "ssm"
+            && self
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("/relayctl/") && n.ends_with("/lock"))
     }
 }
 
@@ -261,9 +276,13 @@ impl Account {
             .unwrap_or_else(|e| panic!("GET {url}: {e}"))
     }
 
-    /// The calls that changed something (everything but Get*/List*/Describe*/Filter*).
+    /// The calls that changed a resource (everything but Get*/List*/
+    /// Describe*/Filter*, and but the stack lock's; tests/lock.rs checks those).
     pub fn writes(&self) -> Vec<Call> {
-        self.calls().into_iter().filter(|c| c.write).collect()
+        self.calls()
+            .into_iter()
+            .filter(|c| c.write && !c.is_lock())
+            .collect()
     }
 
     pub fn reset_calls(&self) {

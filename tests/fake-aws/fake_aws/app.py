@@ -59,7 +59,8 @@ class FakeAws:
         req = identify(environ, body)
         latency, fault = self.faults.decide(req)
         entry = self.calls.record(req.account, req.service, req.operation, req.write, fault,
-                                  names=_alarm_names(req, environ, body), region=req.region)
+                                  names=_alarm_names(req, environ, body), region=req.region,
+                                  name=_parameter_name(req, body))
         try:
             return self._serve(environ, start_response, body, req, latency, fault)
         finally:
@@ -218,3 +219,15 @@ def _json(start_response, status, doc):
     body = json.dumps(doc).encode()
     return _send(start_response, status,
                  [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)
+
+
+def _parameter_name(req, body):
+    """An SSM call's parameter, for the call log: tests tell relayctl's stack
+    lock (/relayctl/{stack}/lock) from the webhook's parameter by it."""
+    if req.service != "ssm":
+        return None
+    try:
+        name = json.loads(body or b"{}").get("Name")
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None

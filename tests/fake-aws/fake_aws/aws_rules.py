@@ -33,6 +33,12 @@ ATOMIC = {
     "logs": {"CreateLogGroup", "DeleteLogGroup", "TagResource", "TagLogGroup"},
     "sns": {"CreateTopic", "DeleteTopic", "TagResource", "Subscribe"},
     "cloudwatch": {"PutMetricAlarm", "DeleteAlarms", "TagResource"},
+    # relayctl's stack lock is PutParameter Overwrite=false: AWS creates the
+    # parameter or answers ParameterAlreadyExists, never both for two callers
+    # (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html).
+    # moto checks for an existing version, then appends one: not atomic alone.
+    "ssm": {"PutParameter", "DeleteParameter", "DeleteParameters", "AddTagsToResource",
+            "RemoveTagsFromResource"},
 }
 
 

@@ -1,5 +1,6 @@
-"""Resource Groups Tagging API GetResources, served from the four backends
-relayctl tags (CloudWatch alarms, Lambda functions, SNS topics, Logs groups).
+"""Resource Groups Tagging API GetResources, served from the backends
+relayctl tags (CloudWatch alarms, Lambda functions, SNS topics, Logs groups,
+SSM parameters: the webhook's and the stack's lock).
 
 moto's own GetResources walks every taggable backend it has: the first call
 in a fresh account instantiates them all (~45 s on the test machine), every
@@ -82,6 +83,22 @@ def _tagged(account, region):
             if resource.resource_type == "cloudwatch:insight-rule":
                 continue
             yield resource.arn, dict(resource.tags or {})
+    yield from _parameters(account, region)
+
+
+def _parameters(account, region):
+    """AWS lists tagged SSM parameters in GetResources
+    (https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/supported-services.html).
+    A snapshot of the names first: PutParameter may add one meanwhile."""
+    from moto.ssm.models import ssm_backends
+    from moto.ssm.utils import parameter_arn
+
+    backend = ssm_backends[account][region]
+    tags = backend._resource_tags.get("Parameter", {})
+    for name, versions in list(backend._parameters.items()):
+        # moto's defaultdict leaves an empty entry behind a lookup.
+        if versions:
+            yield parameter_arn(account, region, name), dict(tags.get(name) or {})
 
 
 def _matcher(filters):

@@ -1,0 +1,119 @@
+//! The stack's lock (src/lock.rs) around what `up` and `down` write: taken
+//! before the live read they plan from, released when they end, also on an
+//! error and on Ctrl-C (SIGINT) or SIGTERM.
+
+use std::future::Future;
+
+use super::{Error, Result};
+use crate::display::untrusted;
+use crate::lock::{self, Holder, Released, Replaced};
+use crate::resources::Ctx;
+
+/// Which lock: the stack's, in the region of the session's SSM client.
+pub struct LockOf {
+    ssm: aws_sdk_ssm::Client,
+    stack: String,
+}
+
+impl LockOf {
+    pub fn stack(ctx: &Ctx) -> LockOf {
+        LockOf {
+            ssm: ctx.clients.ssm.clone(),
+            stack: ctx.stack.name.clone(),
+        }
+    }
+}
+
+/// Runs `work` holding the lock. A signal stops `work` where it is (as a
+/// kill would: the next run converges from there), releases the lock and
+/// ends the run with [`Error::Interrupted`].
+pub async fn with_lock<T>(
+    lock: LockOf,
+    operation: &'static str,
+    force: bool,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let LockOf { ssm, stack } = lock;
+    // Listening before the lock exists: a signal while it is being taken
+    // still releases it.
+    let signals = Signals::listen();
+    let (held, replaced) = lock::acquire(&ssm, &stack, operation, force).await?;
+    match replaced {
+        Some(Replaced::Expired(old)) => eprintln!(
+            "warning: took over stack {stack}'s expired lock: {}",
+            Holder::from(old).describe()
+        ),
+        Some(Replaced::Broken(old)) => eprintln!(
+            "broke stack {stack}'s lock (--force-unlock): {}",
+            Holder::from(old).describe()
+        ),
+        None => {}
+    }
+    tracing::info!("holding the lock {}", lock::parameter_name(&stack));
+    let expires = held.info().expires.clone();
+    let outcome = tokio::select! {
+        result = work => Ok(result),
+        signal = signals.first() => Err(signal),
+    };
+    match held.release().await {
+        Ok(Released::Done) => {}
+        Ok(Released::Lost(now)) => eprintln!(
+            "warning: this run's lock on stack {stack} was broken while it ran{}",
+            now.map(|i| format!("; now held: {}", Holder::from(i).describe()))
+                .unwrap_or_default()
+        ),
+        Err(e) => eprintln!(
+            "warning: stack {stack}'s lock was not released ({}); it expires at {expires}, or \
+             `relayctl {operation} --force-unlock` breaks it",
+            untrusted(&e.to_string())
+        ),
+    }
+    outcome.unwrap_or_else(|signal| Err(Error::Interrupted { signal, operation }))
+}
+
+/// SIGINT and SIGTERM, caught instead of ending the process.
+struct Signals {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                int: signal(SignalKind::interrupt()).ok(),
+                term: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// The first signal's name; never, when none could be listened to.
+    async fn first(mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            async fn on(s: Option<&mut tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                _ = on(self.int.as_mut()) => "SIGINT",
+                _ = on(self.term.as_mut()) => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C",
+            Err(_) => std::future::pending().await,
+        }
+    }
+}

@@ -37,7 +37,7 @@ pub async fn run(g: &Global, args: &DownArgs) -> Result<ExitCode> {
             Output::Json => eprint!("{}", plan.render_text()),
         }
         show_plan = false;
-        if !confirm(&plan, count)? {
+        if !confirm(count, &plan.stack, &plan.account, &plan.region)? {
             return Err(Error::Cancelled);
         }
     }
@@ -48,14 +48,18 @@ pub async fn run(g: &Global, args: &DownArgs) -> Result<ExitCode> {
 }
 
 /// Terraform's question: only `yes` approves; anything else, or end of
-/// input, cancels.
-fn confirm(plan: &Plan, count: usize) -> Result<bool> {
+/// input, cancels. `place`: the region, or the regions.
+pub(in crate::commands) fn confirm(
+    count: usize,
+    stack: &str,
+    account: &str,
+    place: &str,
+) -> Result<bool> {
     let mut err = std::io::stderr().lock();
     let _ = write!(
         err,
-        "\nDelete these {count} resource(s) of stack {} in account {} ({})?\n  \
-         There is no undo. Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
-        plan.stack, plan.account, plan.region
+        "\nDelete these {count} resource(s) of stack {stack} in account {account} ({place})?\n  \
+         There is no undo. Only 'yes' will be accepted to approve.\n\n  Enter a value: "
     );
     let _ = err.flush();
     drop(err);

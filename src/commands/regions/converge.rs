@@ -3,7 +3,7 @@
 //! display (each line names its region), then, for `down`, the shared IAM
 //! role, once, when every region's part is gone.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -225,24 +225,9 @@ fn confirm_all(
         .find_map(|o| o.as_ref().ok())
         .map(|(s, _)| s.ctx.clients.account.clone())
         .unwrap_or_default();
-    let mut err = std::io::stderr().lock();
-    let _ = write!(
-        err,
-        "\nDelete these {count} resource(s) of stack {stack} in account {account} ({})?\n  \
-         There is no undo. Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
-        regions.join(", ")
-    );
-    let _ = err.flush();
-    drop(err);
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(Error::Stdin)?;
-    eprintln!();
-    match answer.trim() {
-        "yes" => Ok(()),
-        _ => Err(Error::Cancelled),
+    match crate::commands::down::confirm(count, stack, &account, &regions.join(", "))? {
+        true => Ok(()),
+        false => Err(Error::Cancelled),
     }
 }
 

@@ -49,6 +49,7 @@ fn repo_stack_yaml_is_the_seed_chain() {
     let expected = Stack {
         name: "cpu-relay".into(),
         region: None,
+        regions: Vec::new(),
         slack: Slack {
             webhook_url_env: "SLACK_WEBHOOK_URL".into(),
             webhook_url_ssm: None,
@@ -554,7 +555,7 @@ fn unknown_fields_and_wrong_types_are_reported_with_everything_else() {
     );
     assert!(hint("slack.chanel").starts_with("did you mean `channel`?"));
     assert!(
-        hint("webhook").starts_with("expected one of `name`, `region`, `slack`,"),
+        hint("webhook").starts_with("expected one of `name`, `region`, `regions`, `slack`,"),
         "no suggestion for a name that is not close: {}",
         hint("webhook")
     );

@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use aws_config::{Region, SdkConfig};
 use serde_json::Value;
-use support::Account;
+use support::{Account, exit, text};
 
 const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/secret-token";
 const INSTANCE: &str = "i-0123456789abcdef0";
@@ -58,32 +57,9 @@ impl Stack {
 }
 
 fn relayctl(acct: &Account, stack: &Stack, args: &[&str]) -> Output {
-    Command::cargo_bin("relayctl")
-        .unwrap()
-        .envs(acct.env())
-        .env("SLACK_WEBHOOK_URL", WEBHOOK)
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("RELAYCTL_PROPAGATION_TIMEOUT_S", "30")
-        .arg("-f")
-        .arg(stack.file())
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    let mut cmd = acct.relayctl(&stack.file());
+    cmd.env("SLACK_WEBHOOK_URL", WEBHOOK).args(args);
+    cmd.output().unwrap()
 }
 
 fn json(out: &Output) -> Value {

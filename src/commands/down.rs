@@ -52,7 +52,7 @@ async fn delete(g: &Global, args: &DownArgs, s: Session) -> Result<ExitCode> {
             Output::Json => eprint!("{}", plan.render_text()),
         }
         show_plan = false;
-        if !confirm(question(&plan, count)).await? {
+        if !confirm(question(count, &plan.stack, &plan.account, &plan.region)).await? {
             return Err(Error::Cancelled);
         }
     }
@@ -73,18 +73,18 @@ fn unanswerable(args: &DownArgs, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
-fn question(plan: &Plan, count: usize) -> String {
+/// `place`: the region, or the regions.
+pub(in crate::commands) fn question(count: usize, stack: &str, account: &str, place: &str) -> String {
     format!(
-        "\nDelete these {count} resource(s) of stack {} in account {} ({})?\n  \
-         There is no undo. Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
-        plan.stack, plan.account, plan.region
+        "\nDelete these {count} resource(s) of stack {stack} in account {account} ({place})?\n  \
+         There is no undo. Only 'yes' will be accepted to approve.\n\n  Enter a value: "
     )
 }
 
 /// Terraform's question: only `yes` approves; anything else, or end of
 /// input, cancels. Read on a blocking thread, so Ctrl-C (which the lock
 /// catches) ends the wait.
-async fn confirm(question: String) -> Result<bool> {
+pub(in crate::commands) async fn confirm(question: String) -> Result<bool> {
     let read = tokio::task::spawn_blocking(move || {
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "{question}");

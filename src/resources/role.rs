@@ -545,3 +545,97 @@ pub async fn delete_if_unused(ctx: &Ctx) -> Result<bool, AwsError> {
 
 /// DeleteRole attempts while it answers DeleteConflict: ~15 s of backoff.
 const DELETE_ROLE_ATTEMPTS: u32 = 6;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::test_ctx;
+
+    const STACK: &str = "name: r\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nalarms:\n  - name: cpu\n    instance_id: i-0123456789abcdef0";
+
+    /// The role as this region's `up` leaves it (test_ctx is in eu-west-1).
+    fn live(ctx: &Ctx, legacy: bool, others: &[&str]) -> Live {
+        let want = desired(ctx);
+        Live {
+            trust: normalize_policy(&want.trust.to_string()),
+            policy: (!legacy).then(|| normalize_policy(&want.policy.to_string()).unwrap()),
+            tags: want.tags,
+            legacy,
+            other_regions: others.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    fn delete_op(step: &Step) -> (bool, bool) {
+        match step.op_as::<Op>() {
+            Some(Op::Delete { legacy, keep_role }) => (*legacy, *keep_role),
+            other => panic!("not a delete: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn another_regions_policy_is_neither_compared_nor_removed() {
+        let ctx = test_ctx(STACK, None);
+        let shared = live(&ctx, false, &["us-east-1"]);
+        assert_eq!(
+            diff(&ctx, Some(&shared), desired(&ctx)).change.action,
+            Action::NoOp
+        );
+        // down here: only this region's policy, the role stays for us-east-1.
+        let steps = plan_down(&ctx, &shared);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].change.kind, POLICY_KIND);
+        assert_eq!(steps[0].change.name, "r-relay/relayctl-logs-eu-west-1");
+        assert_eq!(steps[0].change.action, Action::Delete);
+        assert_eq!(delete_op(&steps[0]), (false, false));
+        // Alone on the role: the role itself goes.
+        let alone = live(&ctx, false, &[]);
+        let steps = plan_down(&ctx, &alone);
+        assert_eq!(
+            (steps[0].change.kind, steps[0].change.action),
+            (KIND, Action::Delete)
+        );
+        // Nothing of this region's left while another region uses it: no step.
+        let mut none = live(&ctx, false, &["us-east-1"]);
+        none.policy = None;
+        assert!(plan_down(&ctx, &none).is_empty());
+    }
+
+    #[test]
+    fn this_regions_legacy_policy_moves_to_its_own_name() {
+        let ctx = test_ctx(STACK, None);
+        let step = diff(&ctx, Some(&live(&ctx, true, &[])), desired(&ctx));
+        assert_eq!(step.change.action, Action::Update);
+        let names: Vec<&str> = step.change.attrs.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["policy", "policy relayctl-logs"]);
+        match step.op_as::<Op>() {
+            Some(Op::Update {
+                policy: Some(_),
+                drop_legacy: true,
+                trust: None,
+                tags: None,
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+        // down removes it with this region's own.
+        assert_eq!(
+            delete_op(&plan_down(&ctx, &live(&ctx, true, &[]))[0]),
+            (true, false)
+        );
+    }
+
+    #[test]
+    fn a_multi_region_down_keeps_the_role_for_the_end() {
+        let ctx = test_ctx(STACK, None);
+        let mut state = LiveState::default();
+        state.insert(
+            KIND,
+            crate::resources::state::Part::single(Ok(Some(live(&ctx, false, &[])))).unwrap(),
+        );
+        let mut steps = plan_down(&ctx, single_live::<Live>(&state).unwrap());
+        keep_role(&ctx, &state, &mut steps);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].change.kind, POLICY_KIND);
+        assert_eq!(delete_op(&steps[0]), (false, true));
+        assert!(exists(&state));
+    }
+}

@@ -258,22 +258,33 @@ impl Account {
 
     /// Every AWS call this account made, in arrival order.
     pub fn calls(&self) -> Vec<Call> {
-        let url = format!("{}/_fake/calls?account={}", self.url, self.id);
-        http()
-            .get(&url)
-            .call()
-            .and_then(|mut r| r.body_mut().read_json::<Vec<Call>>())
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        self.call_log()
     }
 
     /// Every AWS call this account made, with its region, in arrival order.
     pub fn regional_calls(&self) -> Vec<RegionalCall> {
+        self.call_log()
+    }
+
+    fn call_log<T: serde::de::DeserializeOwned>(&self) -> Vec<T> {
         let url = format!("{}/_fake/calls?account={}", self.url, self.id);
         http()
             .get(&url)
             .call()
-            .and_then(|mut r| r.body_mut().read_json::<Vec<RegionalCall>>())
+            .and_then(|mut r| r.body_mut().read_json::<Vec<T>>())
             .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+    }
+
+    /// The built `relayctl` with this account's environment, quick to give
+    /// up on faults, and `file` as its stack.
+    pub fn relayctl(&self, file: &Path) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("relayctl").unwrap();
+        cmd.envs(self.env())
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("RELAYCTL_PROPAGATION_TIMEOUT_S", "30")
+            .arg("-f")
+            .arg(file);
+        cmd
     }
 
     /// The calls that changed a resource (everything but Get*/List*/
@@ -381,6 +392,23 @@ impl Account {
             panic!("DELETE {url}: {e}");
         }
     }
+}
+
+/// A command's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts a command's exit status, showing its output when it differs.
+#[track_caller]
+pub fn exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
 }
 
 /// What relayctl does before each Lambda write: poll until the function is

@@ -3,7 +3,7 @@
 //! display (each line names its region), then, for `down`, the shared IAM
 //! role, once, when every region's part is gone.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -79,7 +79,7 @@ pub async fn down(g: &Global, args: &DownArgs, regions: &[String]) -> Result<Exi
     let mut show_plan = true;
     if count > 0 && !args.yes {
         let role = role_there.then_some(role_name.as_str());
-        confirm_all(g, &stack.name, regions, &opened, role, count)?;
+        confirm_all(g, &stack.name, regions, &opened, role, count).await?;
         show_plan = false;
     }
     let progress = Progress::new(count);
@@ -186,7 +186,7 @@ async fn delete_role(s: &Session, all_gone: bool, progress: &Progress) -> Outcom
 
 /// Terraform's question, once for every region; the plans go where `up`'s
 /// go (stdout, unless that is JSON), the question to stderr.
-fn confirm_all(
+async fn confirm_all(
     g: &Global,
     stack: &str,
     regions: &[String],
@@ -225,24 +225,10 @@ fn confirm_all(
         .find_map(|o| o.as_ref().ok())
         .map(|(s, _)| s.ctx.clients.account.clone())
         .unwrap_or_default();
-    let mut err = std::io::stderr().lock();
-    let _ = write!(
-        err,
-        "\nDelete these {count} resource(s) of stack {stack} in account {account} ({})?\n  \
-         There is no undo. Only 'yes' will be accepted to approve.\n\n  Enter a value: ",
-        regions.join(", ")
-    );
-    let _ = err.flush();
-    drop(err);
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(Error::Stdin)?;
-    eprintln!();
-    match answer.trim() {
-        "yes" => Ok(()),
-        _ => Err(Error::Cancelled),
+    let question = crate::commands::down::question(count, stack, &account, &regions.join(", "));
+    match crate::commands::down::confirm(question).await? {
+        true => Ok(()),
+        false => Err(Error::Cancelled),
     }
 }
 

@@ -74,11 +74,12 @@ fn round_trips(calls: &[Call]) -> usize {
     calls.sort_by(|a, b| a.t.total_cmp(&b.t));
     let mut depth = vec![0usize; calls.len()];
     for i in 0..calls.len() {
-        depth[i] = 1 + (0..i)
-            .filter(|&j| calls[j].end <= calls[i].t)
-            .map(|j| depth[j])
-            .max()
-            .unwrap_or(0);
+        depth[i] = 1
+            + (0..i)
+                .filter(|&j| calls[j].end <= calls[i].t)
+                .map(|j| depth[j])
+                .max()
+                .unwrap_or(0);
     }
     depth.into_iter().max().unwrap_or(0)
 }

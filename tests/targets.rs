@@ -104,7 +104,8 @@ fn alarm_names(acct: &Account, prefix: &str) -> BTreeSet<String> {
         .collect()
 }
 
-const WEB: &str = "  - name: web\n    instance_selector: { tags: { Env: prod }, states: [running] }\n";
+const WEB: &str =
+    "  - name: web\n    instance_selector: { tags: { Env: prod }, states: [running] }\n";
 
 #[test]
 fn issue_12_selector_alarms_follow_instances_launched_tagged_and_terminated() {
@@ -175,7 +176,11 @@ fn issue_12_an_empty_selection_warns_and_exits_0() {
     let warning = "warning: alarm web: instance_selector (Env=prod) matches no instance";
     let plan = fleet.run(&acct, None, &["plan"]);
     exit(&plan, 0);
-    assert!(text(&plan.stderr).contains(warning), "{}", text(&plan.stderr));
+    assert!(
+        text(&plan.stderr).contains(warning),
+        "{}",
+        text(&plan.stderr)
+    );
     let up = fleet.run(&acct, None, &["up"]);
     exit(&up, 0);
     assert!(text(&up.stderr).contains(warning), "{}", text(&up.stderr));
@@ -197,7 +202,10 @@ fn issue_12_an_instance_list_gets_one_alarm_each_and_a_removed_one_goes() {
     exit(&fleet.run(&acct, None, &["up"]), 0);
     assert_eq!(
         written(&acct, "PutMetricAlarm"),
-        ["list-disk-i-0000000000000000a", "list-disk-i-0000000000000000b"]
+        [
+            "list-disk-i-0000000000000000a",
+            "list-disk-i-0000000000000000b"
+        ]
     );
     let a = &alarms(&acct, "list-disk-i-0000000000000000b")[0];
     let mut dims: Vec<String> = a
@@ -206,7 +214,10 @@ fn issue_12_an_instance_list_gets_one_alarm_each_and_a_removed_one_goes() {
         .map(|d| format!("{}={}", d.name().unwrap(), d.value().unwrap()))
         .collect();
     dims.sort();
-    assert_eq!(dims, ["InstanceId=i-0000000000000000b", "fstype=xfs", "path=/"]);
+    assert_eq!(
+        dims,
+        ["InstanceId=i-0000000000000000b", "fstype=xfs", "path=/"]
+    );
 
     fleet.write(
         &(stack_head("list")
@@ -222,7 +233,10 @@ fn issue_12_an_instance_list_gets_one_alarm_each_and_a_removed_one_goes() {
     );
     exit(&fleet.run(&acct, None, &["up"]), 0);
     assert_eq!(written(&acct, "PutMetricAlarm"), Vec::<String>::new());
-    assert_eq!(written(&acct, "DeleteAlarms"), ["list-disk-i-0000000000000000b"]);
+    assert_eq!(
+        written(&acct, "DeleteAlarms"),
+        ["list-disk-i-0000000000000000b"]
+    );
 }
 
 /// An alarm on an Auto Scaling group's metric with every new field set.
@@ -237,10 +251,8 @@ fn changed_attrs(fleet: &Fleet, acct: &Account, name: &str) -> Vec<String> {
     exit(&out, 0);
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let changes = plan["changes"].as_array().unwrap();
-    let changed: Vec<&serde_json::Value> = changes
-        .iter()
-        .filter(|c| c["action"] != "no_op")
-        .collect();
+    let changed: Vec<&serde_json::Value> =
+        changes.iter().filter(|c| c["action"] != "no_op").collect();
     assert_eq!(changed.len(), 1, "{changed:#?}");
     assert_eq!(changed[0]["name"], name);
     changed[0]["attrs"]
@@ -279,18 +291,42 @@ fn issue_12_new_alarm_fields_round_trip_and_diff_one_attribute_at_a_time() {
     acct.assert_no_writes();
 
     for (from, to, attr) in [
-        ("datapoints_to_alarm: 2", "datapoints_to_alarm: 3", "datapoints_to_alarm"),
-        ("treat_missing_data: breaching", "treat_missing_data: notBreaching", "treat_missing_data"),
-        ("description: p99 CPU of the web group", "description: other", "description"),
+        (
+            "datapoints_to_alarm: 2",
+            "datapoints_to_alarm: 3",
+            "datapoints_to_alarm",
+        ),
+        (
+            "treat_missing_data: breaching",
+            "treat_missing_data: notBreaching",
+            "treat_missing_data",
+        ),
+        (
+            "description: p99 CPU of the web group",
+            "description: other",
+            "description",
+        ),
         ("unit: Percent", "unit: Count", "unit"),
-        ("extended_statistic: p99", "extended_statistic: p95", "extended_statistic"),
-        ("AutoScalingGroupName: web", "AutoScalingGroupName: api", "dimensions"),
+        (
+            "extended_statistic: p99",
+            "extended_statistic: p95",
+            "extended_statistic",
+        ),
+        (
+            "AutoScalingGroupName: web",
+            "AutoScalingGroupName: api",
+            "dimensions",
+        ),
         ("    datapoints_to_alarm: 2\n", "", "datapoints_to_alarm"),
         ("    unit: Percent\n", "", "unit"),
     ] {
         assert!(yaml.contains(from), "{from}");
         fleet.write(&yaml.replace(from, to));
-        assert_eq!(changed_attrs(&fleet, &acct, "any-asg"), [attr], "{from} -> {to}");
+        assert_eq!(
+            changed_attrs(&fleet, &acct, "any-asg"),
+            [attr],
+            "{from} -> {to}"
+        );
     }
 
     // Each change applied round-trips too: up, then plan shows no change.
@@ -306,7 +342,11 @@ fn issue_12_cloudwatch_rules_are_checked_before_any_aws_call() {
     let acct = Account::new();
     let id = "    instance_id: i-0123456789abcdef0\n";
     let cases: &[(&str, &str, &str)] = &[
-        ("period_s: 45", "alarms[0].period_s: 45 is not a valid period", "10, 20, 30 or a multiple of 60"),
+        (
+            "period_s: 45",
+            "alarms[0].period_s: 45 is not a valid period",
+            "10, 20, 30 or a multiple of 60",
+        ),
         (
             "evaluation_periods: 1441",
             "alarms[0].evaluation_periods: 1441 periods of 60 s are 86460 seconds",
@@ -322,15 +362,31 @@ fn issue_12_cloudwatch_rules_are_checked_before_any_aws_call() {
             "alarms[0].treat_missing_data: \"notbreaching\" is not a missing-data treatment",
             "did you mean `notBreaching`?",
         ),
-        ("unit: percent", "alarms[0].unit: \"percent\" is not a CloudWatch unit", "did you mean `Percent`?"),
-        ("statistic: p99", "alarms[0].statistic: \"p99\" is not a statistic", "`extended_statistic: p99`"),
-        ("statistic: Averge", "alarms[0].statistic", "did you mean `Average`?"),
+        (
+            "unit: percent",
+            "alarms[0].unit: \"percent\" is not a CloudWatch unit",
+            "did you mean `Percent`?",
+        ),
+        (
+            "statistic: p99",
+            "alarms[0].statistic: \"p99\" is not a statistic",
+            "`extended_statistic: p99`",
+        ),
+        (
+            "statistic: Averge",
+            "alarms[0].statistic",
+            "did you mean `Average`?",
+        ),
         (
             "statistic: Average\n    extended_statistic: p99",
             "alarms[0].extended_statistic: is set together with statistic",
             "one of the two",
         ),
-        ("extended_statistic: p101", "alarms[0].extended_statistic", "p0.0 to p100"),
+        (
+            "extended_statistic: p101",
+            "alarms[0].extended_statistic",
+            "p0.0 to p100",
+        ),
         (
             "treat_mising_data: ignore",
             "alarms[0].treat_mising_data: unknown field",
@@ -341,10 +397,17 @@ fn issue_12_cloudwatch_rules_are_checked_before_any_aws_call() {
             "alarms[0].dimensions: sets InstanceId",
             "leave InstanceId out",
         ),
-        ("description: \"\\a\"", "alarms[0].description: contains a control character", "remove it"),
+        (
+            "description: \"\\a\"",
+            "alarms[0].description: contains a control character",
+            "remove it",
+        ),
     ];
     for (extra, problem, hint) in cases {
-        let fleet = Fleet::from_yaml(&format!("{}  - name: cpu\n{id}    {extra}\n", stack_head("bad")));
+        let fleet = Fleet::from_yaml(&format!(
+            "{}  - name: cpu\n{id}    {extra}\n",
+            stack_head("bad")
+        ));
         let out = fleet.run(&acct, None, &["plan"]);
         exit(&out, 1);
         let err = text(&out.stderr);
@@ -368,8 +431,16 @@ fn issue_12_cloudwatch_rules_are_checked_before_any_aws_call() {
             "alarms[0].instances: lists i-0123456789abcdef0 twice",
             "list it once",
         ),
-        ("    instances: []\n", "alarms[0].instances: is empty", "instance_selector"),
-        ("    metric: X\n", "alarms[0].instance_id: is required", "dimensions:"),
+        (
+            "    instances: []\n",
+            "alarms[0].instances: is empty",
+            "instance_selector",
+        ),
+        (
+            "    metric: X\n",
+            "alarms[0].instance_id: is required",
+            "dimensions:",
+        ),
     ];
     for (fields, problem, hint) in targets {
         let fleet = Fleet::from_yaml(&format!("{}  - name: cpu\n{fields}", stack_head("bad")));
@@ -379,7 +450,11 @@ fn issue_12_cloudwatch_rules_are_checked_before_any_aws_call() {
         assert!(err.contains(problem), "{fields}: {err}");
         assert!(err.contains(hint), "{fields}: {err}");
     }
-    assert_eq!(acct.calls(), vec![], "an invalid file must make no AWS call");
+    assert_eq!(
+        acct.calls(),
+        vec![],
+        "an invalid file must make no AWS call"
+    );
 }
 
 /// 500 instances through one selector, no change: the plan's calls,
@@ -390,7 +465,10 @@ fn issue_12_500_selected_instances_noop_plan_call_count() {
     let ids = launch(&acct, 500, Some("prod"));
     assert_eq!(ids.len(), 500);
     let fleet = Fleet::from_yaml(&(stack_head("big") + WEB));
-    exit(&fleet.run(&acct, Some("cloudwatch.PutMetricAlarm=0"), &["up"]), 0);
+    exit(
+        &fleet.run(&acct, Some("cloudwatch.PutMetricAlarm=0"), &["up"]),
+        0,
+    );
     assert_eq!(acct.count("cloudwatch", "PutMetricAlarm"), 500);
     acct.reset_calls();
     exit(&fleet.run(&acct, None, &["plan", "--detailed-exitcode"]), 0);

@@ -161,7 +161,10 @@ impl Validator {
                 self.problem(
                     sel,
                     "tags",
-                    format!("the tag key {} is not 1 to {MAX_EC2_TAG_KEY} characters", shown(k)),
+                    format!(
+                        "the tag key {} is not 1 to {MAX_EC2_TAG_KEY} characters",
+                        shown(k)
+                    ),
                     "EC2 tag keys are 1 to 128 characters",
                 );
             }
@@ -169,7 +172,10 @@ impl Validator {
                 self.problem(
                     sel,
                     "tags",
-                    format!("the value of {} is over {MAX_EC2_TAG_VALUE} characters", shown(k)),
+                    format!(
+                        "the value of {} is over {MAX_EC2_TAG_VALUE} characters",
+                        shown(k)
+                    ),
                     "EC2 tag values are at most 256 characters",
                 );
             }
@@ -209,10 +215,18 @@ impl Validator {
         for s in &states.value {
             if !INSTANCE_STATES.contains(&s.as_str()) {
                 let hint = match closest(s, INSTANCE_STATES.iter().copied()) {
-                    Some(near) => format!("did you mean `{near}`? use one of {}", INSTANCE_STATES.join(", ")),
+                    Some(near) => format!(
+                        "did you mean `{near}`? use one of {}",
+                        INSTANCE_STATES.join(", ")
+                    ),
                     None => format!("use one of {}", INSTANCE_STATES.join(", ")),
                 };
-                self.problem(sel, "states", format!("{} is not an instance state", shown(s)), hint);
+                self.problem(
+                    sel,
+                    "states",
+                    format!("{} is not an instance state", shown(s)),
+                    hint,
+                );
             }
         }
         let mut out = states.value.clone();

@@ -5,9 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{
-    Alarm, Comparison, STATISTICS, Statistic, TREAT_MISSING_DATA, Target, UNITS,
-};
+use super::model::{Alarm, Comparison, STATISTICS, Statistic, TREAT_MISSING_DATA, Target, UNITS};
 use super::safe::shown;
 use super::schema::{PERIOD_HINT, Section};
 use super::suggest::closest;
@@ -54,7 +52,12 @@ impl Validator {
         let threshold = self.threshold(a);
         let comparison = self.comparison(a);
         let treat_missing_data = self
-            .one_of(a, "treat_missing_data", TREAT_MISSING_DATA, "a missing-data treatment")
+            .one_of(
+                a,
+                "treat_missing_data",
+                TREAT_MISSING_DATA,
+                "a missing-data treatment",
+            )
             .unwrap_or_else(|| DEFAULT_TREAT_MISSING_DATA.to_string());
         let unit = self.one_of(a, "unit", UNITS, "a CloudWatch unit");
         let description = Self::text(a, "description");
@@ -107,7 +110,9 @@ impl Validator {
                 a,
                 "dimensions",
                 format!("{} dimensions are too many", map.value.len()),
-                format!("CloudWatch allows at most {MAX_DIMENSIONS} (an instance's InstanceId counts)"),
+                format!(
+                    "CloudWatch allows at most {MAX_DIMENSIONS} (an instance's InstanceId counts)"
+                ),
             );
         }
         for (k, v) in &map.value {
@@ -123,7 +128,10 @@ impl Validator {
                 self.problem(
                     a,
                     "dimensions",
-                    format!("the name {} is not 1 to {MAX_DIMENSION_NAME} characters", shown(k)),
+                    format!(
+                        "the name {} is not 1 to {MAX_DIMENSION_NAME} characters",
+                        shown(k)
+                    ),
                     "dimension names are 1 to 255 characters",
                 );
             }
@@ -132,7 +140,10 @@ impl Validator {
                 self.problem(
                     a,
                     "dimensions",
-                    format!("the value of {} is not 1 to {MAX_DIMENSION_VALUE} characters", shown(k)),
+                    format!(
+                        "the value of {} is not 1 to {MAX_DIMENSION_VALUE} characters",
+                        shown(k)
+                    ),
                     "a dimension's value is 1 to 1024 characters",
                 );
             }
@@ -193,7 +204,12 @@ impl Validator {
                 } else {
                     self.did_you_mean(&s, STATISTICS)
                 };
-                self.problem(a, "statistic", format!("{} is not a statistic", shown(&s)), hint);
+                self.problem(
+                    a,
+                    "statistic",
+                    format!("{} is not a statistic", shown(&s)),
+                    hint,
+                );
                 Statistic::Simple(s)
             }
         }
@@ -261,7 +277,11 @@ impl Validator {
                     format!("{periods} periods of {period} s are {total} seconds"),
                     format!(
                         "CloudWatch evaluates at most {limit} seconds ({}) for this period",
-                        if limit == MAX_SHORT_EVALUATION_S { "1 day" } else { "7 days" }
+                        if limit == MAX_SHORT_EVALUATION_S {
+                            "1 day"
+                        } else {
+                            "7 days"
+                        }
                     ),
                 );
             }
@@ -338,7 +358,9 @@ pub(super) fn is_extended_statistic(s: &str) -> bool {
         && decimals.len() <= 2
         && digits(decimals)
         && !(number.ends_with('.'))
-        && number.parse::<f64>().is_ok_and(|v| (0.0..=100.0).contains(&v))
+        && number
+            .parse::<f64>()
+            .is_ok_and(|v| (0.0..=100.0).contains(&v))
 }
 
 #[cfg(test)]
@@ -350,7 +372,9 @@ mod tests {
         for ok in ["p99", "p99.9", "p0", "p100", "tm90", "wm99.99", "p50.5"] {
             assert!(is_extended_statistic(ok), "{ok}");
         }
-        for bad in ["p", "p101", "p99.999", "P99", "x99", "p-1", "p9.", "Average", "p1e2"] {
+        for bad in [
+            "p", "p101", "p99.999", "P99", "x99", "p-1", "p9.", "Average", "p1e2",
+        ] {
             assert!(!is_extended_statistic(bad), "{bad}");
         }
     }

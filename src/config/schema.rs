@@ -316,7 +316,7 @@ impl Section {
     /// Present in the file (with a value, or dropped for a problem already
     /// reported).
     pub fn is_present(&self, name: &str) -> bool {
-        !self.is_missing(name)
+        self.entries.contains_key(name) || self.dropped.contains(&name)
     }
 
     /// Absent from the file, not dropped for a problem already reported.

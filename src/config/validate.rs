@@ -367,7 +367,6 @@ impl Validator {
             *range.start() as i32
         }
     }
-
 }
 
 /// `[a-z0-9-]{1,40}`, no '-' at either end (AWS names are built as `{name}-…`,

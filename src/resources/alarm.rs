@@ -203,7 +203,12 @@ pub fn desired(ctx: &Ctx, targets: &Targets) -> Vec<Desired> {
         .zip(&targets.per_alarm)
         .flat_map(|(a, ids)| match &a.target {
             Target::Instance(id) => {
-                vec![desired_one(ctx, a, ctx.stack.alarm_name(a), Some(id.as_str()))]
+                vec![desired_one(
+                    ctx,
+                    a,
+                    ctx.stack.alarm_name(a),
+                    Some(id.as_str()),
+                )]
             }
             Target::Dimensions => vec![desired_one(ctx, a, ctx.stack.alarm_name(a), None)],
             Target::Instances(_) | Target::Selector(_) => ids
@@ -295,11 +300,15 @@ fn explain_deletes(ctx: &Ctx, steps: &mut [Step]) {
         }
         let why = ctx.stack.alarms.iter().find_map(|a| {
             let prefix = format!("{}-", ctx.stack.alarm_name(a));
-            let id = c.name.strip_prefix(&prefix).filter(|id| id.starts_with("i-"))?;
+            let id = c
+                .name
+                .strip_prefix(&prefix)
+                .filter(|id| id.starts_with("i-"))?;
             match &a.target {
-                Target::Selector(sel) => {
-                    Some(format!("instance {id} no longer matches {}", sel.describe()))
-                }
+                Target::Selector(sel) => Some(format!(
+                    "instance {id} no longer matches {}",
+                    sel.describe()
+                )),
                 Target::Instances(_) => Some(format!("instance {id} is no longer in instances")),
                 _ => None,
             }
@@ -455,15 +464,25 @@ fn spec_attrs(attrs: &mut Vec<Attr>, old: Option<&Spec>, new: &Spec) {
         ("statistic", |s| s.statistic.clone()),
         ("extended_statistic", |s| s.extended_statistic.clone()),
         ("period_s", |s| Some(s.period_s.to_string())),
-        ("evaluation_periods", |s| Some(s.evaluation_periods.to_string())),
-        ("datapoints_to_alarm", |s| Some(s.datapoints_to_alarm.to_string())),
+        ("evaluation_periods", |s| {
+            Some(s.evaluation_periods.to_string())
+        }),
+        ("datapoints_to_alarm", |s| {
+            Some(s.datapoints_to_alarm.to_string())
+        }),
         ("threshold", |s| Some(s.threshold.to_string())),
         ("comparison", |s| Some(s.comparison.clone())),
         ("treat_missing_data", |s| Some(s.treat_missing_data.clone())),
         ("unit", |s| s.unit.clone()),
-        ("dimensions", |s| Some(format!("[{}]", s.dimensions.join(", ")))),
-        ("alarm_actions", |s| Some(format!("[{}]", s.alarm_actions.join(", ")))),
-        ("ok_actions", |s| Some(format!("[{}]", s.ok_actions.join(", ")))),
+        ("dimensions", |s| {
+            Some(format!("[{}]", s.dimensions.join(", ")))
+        }),
+        ("alarm_actions", |s| {
+            Some(format!("[{}]", s.alarm_actions.join(", ")))
+        }),
+        ("ok_actions", |s| {
+            Some(format!("[{}]", s.ok_actions.join(", ")))
+        }),
         ("description", |s| s.description.clone()),
     ];
     for (name, get) in pairs {
@@ -775,7 +794,12 @@ mod tests {
         ] {
             let edited = test_ctx(&format!("{base}\n    {line}"), None);
             let steps = diff(&live, want(&edited));
-            let names: Vec<&str> = steps[0].change.attrs.iter().map(|a| a.name.as_str()).collect();
+            let names: Vec<&str> = steps[0]
+                .change
+                .attrs
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect();
             assert_eq!(names, vec![attr], "{line}");
         }
     }
@@ -797,7 +821,10 @@ mod tests {
         let ctx = test_ctx(yaml, None);
         let d = want(&ctx);
         let names: Vec<&str> = d.iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(names, ["al-cpu-i-0123456789abcdef0", "al-cpu-i-0fedcba9876543210"]);
+        assert_eq!(
+            names,
+            ["al-cpu-i-0123456789abcdef0", "al-cpu-i-0fedcba9876543210"]
+        );
         assert_eq!(
             d[1].spec.dimensions,
             ["InstanceId=i-0fedcba9876543210", "Path=/"]
@@ -829,7 +856,13 @@ mod tests {
         explain_deletes(&ctx, &mut steps);
         let shown: Vec<(Action, &str, Option<&str>)> = steps
             .iter()
-            .map(|s| (s.change.action, s.change.name.as_str(), s.change.note.as_deref()))
+            .map(|s| {
+                (
+                    s.change.action,
+                    s.change.name.as_str(),
+                    s.change.note.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             shown,

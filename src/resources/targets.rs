@@ -114,9 +114,12 @@ mod tests {
     #[test]
     fn selector_filters_are_server_side_and_anded() {
         let sel = Selector {
-            tags: [("Env".to_string(), "prod".to_string()), ("Role".into(), "web".into())]
-                .into_iter()
-                .collect(),
+            tags: [
+                ("Env".to_string(), "prod".to_string()),
+                ("Role".into(), "web".into()),
+            ]
+            .into_iter()
+            .collect(),
             states: vec!["running".into(), "stopped".into()],
         };
         let shown: Vec<(String, Vec<String>)> = filters(&sel)

@@ -144,14 +144,19 @@ pub struct Call {
 
 impl PartialEq for Call {
     fn eq(&self, other: &Call) -> bool {
-        (&self.service, &self.operation, self.write, &self.fault, &self.names)
-            == (
-                &other.service,
-                &other.operation,
-                other.write,
-                &other.fault,
-                &other.names,
-            )
+        (
+            &self.service,
+            &self.operation,
+            self.write,
+            &self.fault,
+            &self.names,
+        ) == (
+            &other.service,
+            &other.operation,
+            other.write,
+            &other.fault,
+            &other.names,
+        )
     }
 }
 

@@ -29,6 +29,7 @@ fn call(service: &str, operation: &str, write: bool) -> Call {
         operation: operation.into(),
         write,
         fault: None,
+        caller: None,
     }
 }
 

@@ -6,6 +6,7 @@ mod down;
 mod init;
 mod output;
 mod plan;
+mod policy;
 mod progress;
 mod secret;
 mod session;
@@ -130,6 +131,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match &cli.command {
         Command::Completions(args) => return output::completions(args.shell),
         Command::Man => return output::man(),
+        Command::Policy(args) => return finish(policy::run(g, args), g),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -145,9 +147,16 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Test(args) => test::run(g, args).await,
             Command::Secret(cmd) => secret::run(g, cmd).await,
             Command::Init(args) => init::run(g, args).await,
-            Command::Completions(_) | Command::Man => unreachable!("handled above"),
+            Command::Completions(_) | Command::Man | Command::Policy(_) => {
+                unreachable!("handled above")
+            }
         }
     });
+    finish(result, g)
+}
+
+/// A command's outcome as its exit code; an error is reported on stderr.
+fn finish(result: Result<ExitCode>, g: &crate::cli::Global) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -42,6 +42,7 @@ pub use model::{
     Route, STATISTICS, Slack, Stack,
 };
 pub use read::MAX_FILE_BYTES;
+pub use schema::field_paths;
 
 impl Stack {
     /// Reads and validates a stack file: a regular file of at most

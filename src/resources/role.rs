@@ -18,6 +18,22 @@ use crate::change::{Action, Attr, Change, Kind};
 
 pub const KIND: Kind = Kind::new("role", "iam role");
 pub const REGISTRATION: Registration = Registration::single::<Live>(&[]);
+/// The IAM actions this kind calls (`relayctl policy`).
+pub const IAM: &[super::iam::Grant] = &[super::iam::Grant {
+    actions: &[
+        "iam:GetRole",
+        "iam:ListRoleTags",
+        "iam:GetRolePolicy",
+        "iam:CreateRole",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:PutRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:DeleteRole",
+    ],
+    on: super::iam::Scope::Role,
+}];
 /// The inline policy's name; one per role, so a fixed name is enough.
 pub const POLICY_NAME: &str = "relayctl-logs";
 
@@ -62,6 +78,7 @@ impl Operation for Op {
 
 impl Single for Live {
     const KIND: Kind = KIND;
+    const IAM: &[super::iam::Grant] = IAM;
 
     fn name(ctx: &Ctx) -> String {
         ctx.stack.role_name()

@@ -127,6 +127,10 @@ pub struct Call {
     pub write: bool,
     #[serde(default)]
     pub fault: Option<String>,
+    /// `function` for a call made by a function the fake runs (with its
+    /// role's session), not by the client under test.
+    #[serde(default)]
+    pub caller: Option<String>,
 }
 
 /// An isolated fake AWS account: its own resources, call log and faults.

@@ -23,6 +23,7 @@ from .cbor_bridge import CborBridge, call_wsgi
 from .faults import Faults, FaultSpecError
 from .identify import identify, read_body
 from .quota import Quotas
+from .runtime_api import ROLE_SESSION
 from .tagging import TaggingIndex
 
 
@@ -62,7 +63,8 @@ class FakeAws:
         latency, fault = self.faults.decide(req)
         if fault is None and not self.quotas.admit(req):
             fault = "throttle"
-        self.calls.record(req.account, req.service, req.operation, req.write, fault)
+        caller = "function" if environ.get("HTTP_X_AMZ_SECURITY_TOKEN") == ROLE_SESSION else None
+        self.calls.record(req.account, req.service, req.operation, req.write, fault, caller)
         if latency:
             time.sleep(latency)
         # moto picks the account from this header (it outranks the access key).

@@ -12,10 +12,14 @@ class CallLog:
         self._lock = threading.Lock()
         self._calls = {}  # account -> [entry]
 
-    def record(self, account, service, operation, write, fault=None):
+    def record(self, account, service, operation, write, fault=None, caller=None):
         entry = {"account": account, "service": service, "operation": operation, "write": write}
         if fault:
             entry["fault"] = fault
+        # "function": made by a function the fake runs (its role's session),
+        # not by the client under test.
+        if caller:
+            entry["caller"] = caller
         with self._lock:
             self._calls.setdefault(account, []).append(entry)
 

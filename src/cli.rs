@@ -116,6 +116,12 @@ pub enum Command {
     /// Write a commented stack.yaml (every field, its default and what it
     /// does) to start from. Makes no AWS call.
     Init(InitArgs),
+    /// Print the least-privilege IAM policy (JSON) an operator needs to run
+    /// plan, up, status, test, down and secret set for this stack, scoped
+    /// to its resources. Makes no AWS call: the account, and the region
+    /// unless --region or stack.yaml's `region:` names it, are
+    /// CloudFormation-style placeholders (${AWS::AccountId}) unless given.
+    Policy(PolicyArgs),
     /// Print a shell completion script on stdout, e.g.
     /// `relayctl completions bash > /etc/bash_completion.d/relayctl`.
     Completions(CompletionsArgs),
@@ -142,6 +148,21 @@ pub struct LockArgs {
     /// you are sure that run is no longer writing.
     #[arg(long)]
     pub force_unlock: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// The 12-digit AWS account id to put in the ARNs (default: the
+    /// placeholder ${AWS::AccountId}).
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub account: Option<String>,
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    match s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        true => Ok(s.to_string()),
+        false => Err(format!("an AWS account id is 12 digits, got {s:?}")),
+    }
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod init;
 mod lock;
 mod output;
 mod plan;
+mod policy;
 mod progress;
 mod regions;
 mod secret;
@@ -169,6 +170,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match &cli.command {
         Command::Completions(args) => return output::completions(args.shell),
         Command::Man => return output::man(),
+        Command::Policy(args) => return finish(policy::run(g, args), g),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -191,12 +193,19 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Test(args) => test::run(g, args).await,
             Command::Secret(cmd) => secret::run(g, cmd).await,
             Command::Init(args) => init::run(g, args).await,
-            Command::Completions(_) | Command::Man => unreachable!("handled above"),
+            Command::Completions(_) | Command::Man | Command::Policy(_) => {
+                unreachable!("handled above")
+            }
         }
     });
     // Without waiting for blocking tasks: `down`'s question may still be
     // reading stdin after a Ctrl-C ended the command.
     runtime.shutdown_background();
+    finish(result, g)
+}
+
+/// A command's outcome as its exit code; an error is reported on stderr.
+fn finish(result: Result<ExitCode>, g: &crate::cli::Global) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {

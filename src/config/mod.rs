@@ -48,6 +48,7 @@ pub use model::{
 };
 pub use read::MAX_FILE_BYTES;
 pub use validate::is_region;
+pub use schema::field_paths;
 
 impl Stack {
     /// Reads and validates a stack file: a regular file of at most

@@ -200,6 +200,29 @@ pub(crate) const SELECTOR_FIELDS: &[Field] = &[
     ),
 ];
 
+/// Every field of stack.yaml by path (`slack.webhook_url_env`,
+/// `alarms[].period_s`), sections included, in schema order: what the
+/// README's field reference must list (tests/readme.rs).
+pub fn field_paths() -> Vec<String> {
+    fn walk(fields: &[Field], parent: &str, out: &mut Vec<String>) {
+        for f in fields {
+            let path = match parent {
+                "" => f.name.to_string(),
+                _ => format!("{parent}.{}", f.name),
+            };
+            out.push(path.clone());
+            match f.kind {
+                Kind::Section(children) => walk(children, &path, out),
+                Kind::List(children, _) => walk(children, &format!("{path}[]"), out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(STACK_FIELDS, "", &mut out);
+    out
+}
+
 /// AWS: PutMetricAlarm's Period is 10, 20, 30 or a multiple of 60, and
 /// Period × EvaluationPeriods is at most 604,800 s (7 days).
 pub(crate) const PERIOD_HINT: &str =

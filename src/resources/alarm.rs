@@ -42,7 +42,20 @@ pub const REGISTRATION: Registration = Registration {
     read: read_part,
     up: plan_up,
     down: plan_down,
+    iam: IAM,
 };
+/// The IAM actions this kind calls (`relayctl policy`).
+pub const IAM: &[super::iam::Grant] = &[super::iam::Grant {
+    actions: &[
+        "cloudwatch:DescribeAlarms",
+        "cloudwatch:ListTagsForResource",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:TagResource",
+        "cloudwatch:UntagResource",
+        "cloudwatch:DeleteAlarms",
+    ],
+    on: super::iam::Scope::Alarms,
+}];
 /// Per-alarm tag reads in flight at once; only alarms the tagging index
 /// does not list need one.
 const TAG_READS_AT_ONCE: usize = 8;

@@ -31,6 +31,29 @@ use crate::secret::Secret;
 pub const KIND: Kind = Kind::new("function", "lambda function");
 // It runs as the role and writes to the log group.
 pub const REGISTRATION: Registration = Registration::single::<Live>(&[role::KIND, log_group::KIND]);
+/// The IAM actions this kind calls (`relayctl policy`).
+pub const IAM: &[super::iam::Grant] = &[
+    // AWS: GetFunction returns the tags only with lambda:ListTags, and
+    // CreateFunction / UpdateFunctionConfiguration need iam:PassRole on the role.
+    super::iam::Grant {
+        actions: &[
+            "lambda:GetFunction",
+            "lambda:GetFunctionConfiguration",
+            "lambda:ListTags",
+            "lambda:CreateFunction",
+            "lambda:UpdateFunctionCode",
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:TagResource",
+            "lambda:UntagResource",
+            "lambda:DeleteFunction",
+        ],
+        on: super::iam::Scope::Function,
+    },
+    super::iam::Grant {
+        actions: &["iam:PassRole"],
+        on: super::iam::Scope::RolePassedToLambda,
+    },
+];
 pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
 pub const ENV_WEBHOOK: &str = "SLACK_WEBHOOK_URL";
@@ -184,6 +207,7 @@ impl Operation for Op {
 
 impl Single for Live {
     const KIND: Kind = KIND;
+    const IAM: &[super::iam::Grant] = IAM;
 
     fn name(ctx: &Ctx) -> String {
         ctx.stack.function_name()

@@ -16,6 +16,25 @@ use crate::change::{Action, Attr, Change, Kind, compare};
 
 pub const KIND: Kind = Kind::new("log_group", "log group");
 pub const REGISTRATION: Registration = Registration::single::<Live>(&[]);
+/// The IAM actions this kind calls (`relayctl policy`).
+pub const IAM: &[super::iam::Grant] = &[
+    // AWS: DescribeLogGroups takes no resource ARN.
+    super::iam::Grant {
+        actions: &["logs:DescribeLogGroups"],
+        on: super::iam::Scope::Any,
+    },
+    super::iam::Grant {
+        actions: &[
+            "logs:ListTagsForResource",
+            "logs:CreateLogGroup",
+            "logs:PutRetentionPolicy",
+            "logs:TagResource",
+            "logs:UntagResource",
+            "logs:DeleteLogGroup",
+        ],
+        on: super::iam::Scope::LogGroup,
+    },
+];
 
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -54,6 +73,7 @@ impl Operation for Op {
 
 impl Single for Live {
     const KIND: Kind = KIND;
+    const IAM: &[super::iam::Grant] = IAM;
 
     fn name(ctx: &Ctx) -> String {
         ctx.stack.log_group_name()

@@ -6,7 +6,8 @@
 //! for tags, ownership, not-found-is-done and lost create races.
 //!
 //! Adding a resource kind: its own file, plus one line in [`REGISTRY`]
-//! (and `mod` for the file).
+//! (and `mod` for the file). Its registration names the IAM actions it
+//! calls (`iam.rs`), which `relayctl policy` grants.
 
 pub mod alarm;
 pub mod function;
@@ -18,6 +19,7 @@ pub mod subscription;
 pub mod topic;
 
 mod aws_call;
+pub mod iam;
 pub mod index;
 mod state;
 mod tags;
@@ -65,6 +67,8 @@ pub struct Registration {
     pub up: fn(&Ctx, &LiveState) -> Vec<Step>,
     /// The steps that remove everything of this kind the stack owns.
     pub down: fn(&Ctx, &LiveState) -> Vec<Step>,
+    /// The IAM actions its reads and ops call, and on what.
+    pub iam: &'static [iam::Grant],
 }
 
 impl Registration {
@@ -76,6 +80,7 @@ impl Registration {
             read: read_single::<T>,
             up: up_single::<T>,
             down: down_single::<T>,
+            iam: T::IAM,
         }
     }
 }
@@ -83,6 +88,8 @@ impl Registration {
 /// A kind with one resource or none per stack, implemented by its live type.
 pub trait Single: Any + Send + Sync + Sized {
     const KIND: Kind;
+    /// The IAM actions its reads and ops call (`relayctl policy`).
+    const IAM: &'static [iam::Grant];
     /// The resource's name, derived from the stack.
     fn name(ctx: &Ctx) -> String;
     /// The resource if it exists, proven ours (else a Foreign error).

@@ -24,6 +24,15 @@ pub const REGISTRATION: Registration = {
     r.down = down_steps;
     r
 };
+/// The IAM actions this kind calls (`relayctl policy`).
+pub const IAM: &[super::iam::Grant] = &[super::iam::Grant {
+    actions: &[
+        "ssm:GetParameter",
+        "ssm:ListTagsForResource",
+        "ssm:DeleteParameter",
+    ],
+    on: super::iam::Scope::Parameter,
+}];
 /// What `secret set` writes and the handler decrypts.
 pub const SECURE_STRING: &str = "SecureString";
 
@@ -55,6 +64,7 @@ impl Operation for Op {
 
 impl Single for Live {
     const KIND: Kind = KIND;
+    const IAM: &[super::iam::Grant] = IAM;
 
     fn name(ctx: &Ctx) -> String {
         ctx.stack.slack.webhook_url_ssm.clone().unwrap_or_default()

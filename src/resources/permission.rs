@@ -32,7 +32,17 @@ pub const REGISTRATION: Registration = Registration {
     read: read_part,
     up: plan_up,
     down: plan_down,
+    iam: IAM,
 };
+/// The IAM actions this kind calls (`relayctl policy`).
+pub const IAM: &[super::iam::Grant] = &[super::iam::Grant {
+    actions: &[
+        "lambda:GetPolicy",
+        "lambda:AddPermission",
+        "lambda:RemovePermission",
+    ],
+    on: super::iam::Scope::Function,
+}];
 const ACTION: &str = "lambda:InvokeFunction";
 pub const SNS_PRINCIPAL: &str = "sns.amazonaws.com";
 pub const ALARM_PRINCIPAL: &str = "lambda.alarms.cloudwatch.amazonaws.com";

@@ -29,6 +29,22 @@ pub const REGISTRATION: Registration = Registration::single::<Live>(&[]);
 /// One region's inline policy, as `down` shows its removal while the role
 /// stays for other regions. Level 0 (no registration): removed last.
 pub const POLICY_KIND: Kind = Kind::new("role_policy", "iam role policy");
+/// The IAM actions this kind calls (`relayctl policy`).
+pub const IAM: &[super::iam::Grant] = &[super::iam::Grant {
+    actions: &[
+        "iam:GetRole",
+        "iam:ListRoleTags",
+        "iam:GetRolePolicy",
+        "iam:CreateRole",
+        "iam:TagRole",
+        "iam:UntagRole",
+        "iam:PutRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:DeleteRole",
+    ],
+    on: super::iam::Scope::Role,
+}];
 
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -93,6 +109,7 @@ impl Operation for Op {
 
 impl Single for Live {
     const KIND: Kind = KIND;
+    const IAM: &[super::iam::Grant] = IAM;
 
     fn name(ctx: &Ctx) -> String {
         ctx.stack.role_name()

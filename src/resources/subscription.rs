@@ -22,7 +22,20 @@ pub const REGISTRATION: Registration = Registration {
     read: read_part,
     up: plan_up,
     down: plan_down,
+    iam: IAM,
 };
+/// The IAM actions this kind calls (`relayctl policy`).
+pub const IAM: &[super::iam::Grant] = &[
+    // AWS: Unsubscribe takes no resource ARN.
+    super::iam::Grant {
+        actions: &["sns:ListSubscriptionsByTopic", "sns:Subscribe"],
+        on: super::iam::Scope::Topic,
+    },
+    super::iam::Grant {
+        actions: &["sns:Unsubscribe"],
+        on: super::iam::Scope::Any,
+    },
+];
 const PROTOCOL: &str = "lambda";
 
 #[derive(Debug, Clone, PartialEq)]

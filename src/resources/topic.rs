@@ -17,6 +17,18 @@ use crate::config::Route;
 
 pub const KIND: Kind = Kind::new("topic", "sns topic");
 pub const REGISTRATION: Registration = Registration::single::<Live>(&[]);
+/// The IAM actions this kind calls (`relayctl policy`).
+pub const IAM: &[super::iam::Grant] = &[super::iam::Grant {
+    actions: &[
+        "sns:GetTopicAttributes",
+        "sns:ListTagsForResource",
+        "sns:CreateTopic",
+        "sns:TagResource",
+        "sns:UntagResource",
+        "sns:DeleteTopic",
+    ],
+    on: super::iam::Scope::Topic,
+}];
 
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -58,6 +70,7 @@ impl Operation for Op {
 
 impl Single for Live {
     const KIND: Kind = KIND;
+    const IAM: &[super::iam::Grant] = IAM;
 
     fn name(ctx: &Ctx) -> String {
         ctx.stack.topic_name()

@@ -140,6 +140,10 @@ pub struct Call {
     /// An SSM call's parameter name.
     #[serde(default)]
     pub name: Option<String>,
+    /// `function` for a call made by a function the fake runs (with its
+    /// role's session), not by the client under test.
+    #[serde(default)]
+    pub caller: Option<String>,
 }
 
 impl PartialEq for Call {

@@ -22,6 +22,7 @@ from .chain import Chain
 from .cbor_bridge import CborBridge, call_wsgi
 from .faults import Faults, FaultSpecError
 from .identify import identify, read_body
+from .runtime_api import ROLE_SESSION
 from .tagging import TaggingIndex
 
 
@@ -60,7 +61,8 @@ class FakeAws:
         latency, fault = self.faults.decide(req)
         entry = self.calls.record(req.account, req.service, req.operation, req.write, fault,
                                   names=_alarm_names(req, environ, body), region=req.region,
-                                  name=_parameter_name(req, body))
+                                  name=_parameter_name(req, body),
+                                  caller=_caller(environ))
         try:
             return self._serve(environ, start_response, body, req, latency, fault)
         finally:
@@ -219,6 +221,12 @@ def _json(start_response, status, doc):
     body = json.dumps(doc).encode()
     return _send(start_response, status,
                  [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)
+
+
+def _caller(environ):
+    """"function" for a call a function the fake runs makes with its role's
+    session: tests tell them from the client's own calls."""
+    return "function" if environ.get("HTTP_X_AMZ_SECURITY_TOKEN") == ROLE_SESSION else None
 
 
 def _parameter_name(req, body):

@@ -22,7 +22,9 @@ class CallLog:
         `extra` adds what tests select calls by, when known: `names` (the
         alarms a CloudWatch call names), `region` (the signing region: IAM
         is global, so its calls carry the caller's region), `name` (an SSM
-        call's parameter: the stack lock or the webhook's)."""
+        call's parameter: the stack lock or the webhook's), `caller`
+        ("function" for a call made by a function the fake runs, with its
+        role's session, not by the client under test)."""
         entry = {"account": account, "service": service, "operation": operation, "write": write,
                  "t": time.monotonic()}
         entry.update({k: v for k, v in extra.items() if v})

@@ -34,6 +34,9 @@ from . import function_logs
 
 INIT_TIMEOUT_S = 10  # AWS: the init phase may take up to 10 s
 IDLE_REAP_S = 300  # Lambda also drops environments that sit idle
+# The secret key and session token of a function's role session: the call
+# log marks calls signed with it as the function's (calllog.py).
+ROLE_SESSION = "fake-aws-role-session"
 # ELF e_machine values: what the bootstrap was built for.
 ELF_MACHINES = {62: "x86_64", 183: "arm64"}
 HOST_ARCH = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(
@@ -186,8 +189,8 @@ class Environment:
             # The role's session, here: the account's key id, so calls the
             # function makes land in the same fake account.
             "AWS_ACCESS_KEY_ID": spec.account,
-            "AWS_SECRET_ACCESS_KEY": "fake-aws-role-session",
-            "AWS_SESSION_TOKEN": "fake-aws-role-session",
+            "AWS_SECRET_ACCESS_KEY": ROLE_SESSION,
+            "AWS_SESSION_TOKEN": ROLE_SESSION,
             "AWS_ENDPOINT_URL": self.fake_url,
         })
         return env

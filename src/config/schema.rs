@@ -329,13 +329,6 @@ impl Section {
         }
     }
 
-    pub fn text_list(&self, name: &str) -> Option<&Spanned<Vec<String>>> {
-        match self.entries.get(name)? {
-            Entry::TextList(s) => Some(s),
-            _ => None,
-        }
-    }
-
     /// Present in the file (with a value, or dropped for a problem already
     /// reported).
     pub fn is_present(&self, name: &str) -> bool {

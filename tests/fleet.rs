@@ -4,7 +4,7 @@
 mod support;
 
 use support::Account;
-use support::fleet::{Fleet, exit, text};
+use support::fleet::{Fleet, count, exit, text};
 
 /// 500 alarms, no change: ownership comes from the tagging index in pages
 /// of 100, not from one ListTagsForResource per alarm (515 calls before).
@@ -12,20 +12,8 @@ use support::fleet::{Fleet, exit, text};
 fn issue_12_fleet_noop_plan_reads_ownership_in_pages() {
     let acct = Account::new();
     let fleet = Fleet::new("fleet", 500);
-    // Fast writes for the set-up; the fake enforces no quota here.
-    exit(
-        &fleet.run(&acct, Some("cloudwatch.PutMetricAlarm=0"), &["up"]),
-        0,
-    );
-    acct.reset_calls();
-    exit(&fleet.run(&acct, None, &["plan", "--detailed-exitcode"]), 0);
-    let calls = acct.calls();
-    let count = |service: &str, op: &str| {
-        calls
-            .iter()
-            .filter(|c| c.service == service && c.operation == op)
-            .count()
-    };
+    let calls = fleet.noop_plan_calls(&acct);
+    let count = |service: &str, op: &str| count(&calls, service, op);
     // 503 tagged resources (500 alarms, topic, log group, function).
     assert_eq!(count("tagging", "GetResources"), 6, "{calls:#?}");
     assert_eq!(count("cloudwatch", "DescribeAlarms"), 5);

@@ -468,10 +468,13 @@ fn flatten(a: MetricAlarm, tags: Tags) -> Live {
     }
 }
 
+/// One attribute of a spec, as shown in a plan.
+type Getter = fn(&Spec) -> Option<String>;
+
 fn spec_attrs(attrs: &mut Vec<Attr>, old: Option<&Spec>, new: &Spec) {
     // Each attribute by the name it has in stack.yaml, so one edited field
     // shows as exactly one changed attribute.
-    let pairs: [(&str, fn(&Spec) -> Option<String>); 15] = [
+    let pairs: [(&str, Getter); 15] = [
         ("metric", |s| Some(s.metric.clone())),
         ("namespace", |s| Some(s.namespace.clone())),
         ("statistic", |s| s.statistic.clone()),

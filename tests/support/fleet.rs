@@ -7,7 +7,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
-use super::Account;
+use super::{Account, Call};
 
 /// `name:`, `slack:` and `handler:` of a stack, `alarms:` left to the caller.
 pub fn stack_head(name: &str) -> String {
@@ -77,6 +77,30 @@ impl Fleet {
         }
         cmd.output().unwrap()
     }
+}
+
+impl Fleet {
+    /// `up` (unpaced, fast), then a `plan` that must find no change: the
+    /// plan's calls.
+    pub fn noop_plan_calls(&self, acct: &Account) -> Vec<Call> {
+        exit(
+            &self.run(acct, Some("cloudwatch.PutMetricAlarm=0"), &["up"]),
+            0,
+        );
+        acct.reset_calls();
+        exit(&self.run(acct, None, &["plan", "--detailed-exitcode"]), 0);
+        let calls = acct.calls();
+        acct.assert_no_writes();
+        calls
+    }
+}
+
+/// How many of `calls` are `service` `operation`.
+pub fn count(calls: &[Call], service: &str, operation: &str) -> usize {
+    calls
+        .iter()
+        .filter(|c| c.service == service && c.operation == operation)
+        .count()
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -242,9 +242,10 @@ fn issue_10_8_alarm_gone_before_delete_alarms_is_done() {
         let down = s.spawn(|| stack.run(&acct, &["down", "--yes"]));
         for _ in 0..600 {
             // The alarms read and their ownership listed (one tagging-index
-            // page): the plan is made.
-            if acct.count("cloudwatch", "DescribeAlarms") >= 1
-                && acct.count("tagging", "GetResources") >= 1
+            // page) under the stack lock (the read before it only finds
+            // that there is something to delete): the plan is made.
+            if acct.count("cloudwatch", "DescribeAlarms") >= 2
+                && acct.count("tagging", "GetResources") >= 2
             {
                 break;
             }

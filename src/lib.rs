@@ -7,6 +7,7 @@ pub mod cli;
 mod commands;
 pub mod config;
 mod display;
+mod export;
 mod pacing;
 pub mod package;
 mod plan;

@@ -141,6 +141,7 @@ impl Diagnostic for commands::Error {
             E::Package(e) => e.code(),
             E::Aws(e) => e.code(),
             E::Apply(e) => e.code(),
+            E::Export(e) => e.code(),
             E::ZipArchitecture { .. } => "E211",
             E::Foreign(found) => match found.as_slice() {
                 [one] => one.code(),

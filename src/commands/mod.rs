@@ -3,6 +3,7 @@
 //! reads live state once, and output on stdout / progress on stderr.
 
 mod down;
+mod export;
 mod init;
 mod output;
 mod plan;
@@ -34,6 +35,8 @@ pub enum Error {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
     #[error(
         "{zip} holds a bootstrap built for {found}, but stack.yaml's handler.architecture is {wanted}: Lambda would fail every invocation with \"exec format error\""
     )]
@@ -77,6 +80,7 @@ impl Error {
             Error::Package(e) => e.hint(),
             Error::Aws(e) => e.hint(),
             Error::Apply(e) => e.hint(),
+            Error::Export(e) => e.hint(),
             Error::ZipArchitecture { found, wanted, .. } => Some(format!(
                 "rebuild the zip for {wanted}, or set handler.architecture: {found}"
             )),
@@ -144,6 +148,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Status(args) => status::run(g, args).await,
             Command::Test(args) => test::run(g, args).await,
             Command::Secret(cmd) => secret::run(g, cmd).await,
+            Command::Export(cmd) => export::run(g, cmd).await,
             Command::Init(args) => init::run(g, args).await,
             Command::Completions(_) | Command::Man => unreachable!("handled above"),
         }

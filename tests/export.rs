@@ -260,12 +260,15 @@ fn the_deployed_template_matches_up_resource_by_resource_and_status_is_in_sync()
 
     // ...the export, deployed by CloudFormation, in another.
     let by_cfn = Account::new();
-    cfn_py(&by_cfn, &["bucket", "relay-code-us-east-1"]);
+    // S3's bucket names are global: one per test run.
+    let bucket = format!("relay-code-{}-${{AWS::Region}}", by_cfn.id);
+    let in_region = bucket.replace("${AWS::Region}", "us-east-1");
+    cfn_py(&by_cfn, &["bucket", &in_region]);
     let export = [
         "export",
         "cloudformation",
         "--code-bucket",
-        BUCKET_PATTERN,
+        &bucket,
         "--code-prefix",
         "lambda/relay",
         "--zip",
@@ -276,7 +279,9 @@ fn the_deployed_template_matches_up_resource_by_resource_and_status_is_in_sync()
     let out = ok(relayctl(&by_cfn, dir.path(), &export));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("uploaded s3://relay-code-us-east-1/lambda/relay/relay-handler-"),
+        stderr.contains(&format!(
+            "uploaded s3://{in_region}/lambda/relay/relay-handler-"
+        )),
         "{stderr}"
     );
     assert_eq!(by_cfn.count("s3", "HeadObject"), 1);

@@ -255,7 +255,7 @@ mod tests {
         .unwrap();
         let ctx = super::super::intrinsic::ctx(stack);
         let refs = Refs::new(&ctx, true);
-        let code = CodeLocation::new("b", "", "abc").unwrap();
+        let code = CodeLocation::new("relay-code", "", "abc").unwrap();
         let Node::Map(f) = function_resource(&ctx, &refs, &code) else {
             panic!()
         };

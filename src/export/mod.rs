@@ -37,7 +37,9 @@ impl ExportError {
             ExportError::RuntimeOnly { .. } => "E130",
             ExportError::Bucket { .. } => "E131",
             ExportError::Prefix { .. } => "E132",
-            ExportError::Upload(e) => crate::report::Diagnostic::code(e.as_ref()),
+            // An S3 call that failed: AwsError::Call's code (no import of
+            // report.rs, which imports commands, which import this).
+            ExportError::Upload(_) => "E303",
         }
     }
 

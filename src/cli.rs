@@ -110,6 +110,9 @@ pub enum Command {
     /// why not. CloudWatch restores the alarm's real state at its next
     /// evaluation.
     Test(TestArgs),
+    /// Write the stack as a deployment artefact for other tools.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// The webhook as an SSM SecureString (stack.yaml `slack.webhook_url_ssm`).
     #[command(subcommand)]
     Secret(SecretCommand),
@@ -128,6 +131,38 @@ pub enum Command {
     /// Print relayctl's man page (roff) on stdout, e.g.
     /// `relayctl man > /usr/local/share/man/man1/relayctl.1`.
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write a CloudFormation template (YAML, deterministic) of the same
+    /// chain `up` makes: same names, same IAM policy, same tags, so
+    /// `relayctl status` can inspect a stack CloudFormation made. Uploads
+    /// the handler zip to S3 under a key made of its SHA-256, unless it is
+    /// there already. The webhook is a NoEcho parameter (or, with
+    /// `webhook_url_ssm`, the parameter's name): never in the template.
+    /// For StackSets see docs/stacksets.md.
+    Cloudformation(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// S3 bucket for the handler's code, in the region the stack is deployed
+    /// to; `relay-code-${AWS::Region}` names one bucket per region (StackSets).
+    #[arg(long, value_name = "BUCKET")]
+    pub code_bucket: String,
+    /// Key prefix for the code object, e.g. lambda/relay/.
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    pub code_prefix: String,
+    /// Write the template without uploading the code (upload it yourself
+    /// under the key the template names).
+    #[arg(long)]
+    pub no_upload: bool,
+    /// Write the template to this file instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub package: PackageArgs,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod commands;
 pub mod config;
 mod display;
 mod lock;
+mod export;
 mod pacing;
 pub mod package;
 mod plan;

@@ -157,6 +157,7 @@ impl Diagnostic for commands::Error {
             E::Apply(e) => e.code(),
             E::Lock(e) => e.code(),
             E::Interrupted { .. } => "E106",
+            E::Export(e) => e.code(),
             E::ZipArchitecture { .. } => "E211",
             E::Foreign(found) => match found.as_slice() {
                 [one] => one.code(),

@@ -3,6 +3,7 @@
 //! reads live state once, and output on stdout / progress on stderr.
 
 mod down;
+mod export;
 mod init;
 mod lock;
 mod output;
@@ -47,6 +48,7 @@ pub enum Error {
         signal: &'static str,
         operation: &'static str,
     },
+    Export(#[from] crate::export::ExportError),
     #[error(
         "{zip} holds a bootstrap built for {found}, but stack.yaml's handler.architecture is {wanted}: Lambda would fail every invocation with \"exec format error\""
     )]
@@ -100,6 +102,7 @@ impl Error {
             Error::Interrupted { operation, .. } => Some(format!(
                 "`relayctl status` shows what is in place; `relayctl {operation}` again goes on from there"
             )),
+            Error::Export(e) => e.hint(),
             Error::ZipArchitecture { found, wanted, .. } => Some(format!(
                 "rebuild the zip for {wanted}, or set handler.architecture: {found}"
             )),
@@ -192,6 +195,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Status(args) => status::run(g, args).await,
             Command::Test(args) => test::run(g, args).await,
             Command::Secret(cmd) => secret::run(g, cmd).await,
+            Command::Export(cmd) => export::run(g, cmd).await,
             Command::Init(args) => init::run(g, args).await,
             Command::Completions(_) | Command::Man | Command::Policy(_) => {
                 unreachable!("handled above")

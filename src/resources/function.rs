@@ -486,6 +486,13 @@ fn config_attrs(live: &Live, want: &Desired) -> Vec<Attr> {
 }
 
 fn environment(want: &Desired) -> Environment {
+    Environment::builder()
+        .set_variables(Some(environment_variables(want)))
+        .build()
+}
+
+/// The function's environment (also the exported template's).
+pub fn environment_variables(want: &Desired) -> HashMap<String, String> {
     let mut vars = HashMap::new();
     if let Some(name) = &want.ssm_parameter {
         vars.insert(ENV_SSM_PARAMETER.to_string(), name.clone());
@@ -495,7 +502,15 @@ fn environment(want: &Desired) -> Environment {
     if let Some(channel) = &want.channel {
         vars.insert(ENV_CHANNEL.to_string(), channel.clone());
     }
-    Environment::builder().set_variables(Some(vars)).build()
+    vars
+}
+
+/// The function's description (also the exported template's).
+pub fn description(ctx: &Ctx) -> String {
+    format!(
+        "relayctl stack {}: CloudWatch alarms to Slack",
+        ctx.stack.name
+    )
 }
 
 fn architecture(want: &Desired) -> Architecture {
@@ -519,10 +534,7 @@ async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
         lambda
             .create_function()
             .function_name(&name)
-            .description(format!(
-                "relayctl stack {}: CloudWatch alarms to Slack",
-                ctx.stack.name
-            ))
+            .description(description(ctx))
             .runtime(Runtime::from(RUNTIME))
             .handler(HANDLER)
             .role(&want.role)

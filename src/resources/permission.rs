@@ -169,10 +169,27 @@ pub async fn read(ctx: &Ctx) -> Result<Vec<Statement>, AwsError> {
     )?
     .and_then(|out| out.policy)
     .unwrap_or_default();
-    Ok(parse_policy(&policy, &sid_prefix(ctx)))
+    let prefix = sid_prefix(ctx);
+    let wanted = desired(ctx);
+    Ok(parse_policy(&policy, |s| {
+        s.sid.starts_with(&prefix) || wanted.iter().any(|w| s.grants_as(w))
+    }))
 }
 
-fn parse_policy(policy: &str, prefix: &str) -> Vec<Statement> {
+impl Statement {
+    /// The same grant under any statement id. AWS::Lambda::Permission
+    /// (CloudFormation, `relayctl export cloudformation`) cannot choose its
+    /// Sid: it names the statement after its own physical id.
+    pub fn grants_as(&self, other: &Statement) -> bool {
+        Statement {
+            sid: other.sid.clone(),
+            ..self.clone()
+        } == *other
+    }
+}
+
+/// The policy's statements that `ours` accepts.
+fn parse_policy(policy: &str, ours: impl Fn(&Statement) -> bool) -> Vec<Statement> {
     let Ok(doc) = serde_json::from_str::<Value>(policy) else {
         return Vec::new();
     };
@@ -185,9 +202,6 @@ fn parse_policy(policy: &str, prefix: &str) -> Vec<Statement> {
         .iter()
         .filter_map(|s| {
             let sid = s["Sid"].as_str()?;
-            if !sid.starts_with(prefix) {
-                return None;
-            }
             Some(Statement {
                 sid: sid.to_string(),
                 principal: first_str(&s["Principal"]["Service"])
@@ -198,6 +212,7 @@ fn parse_policy(policy: &str, prefix: &str) -> Vec<Statement> {
                 action: first_str(&s["Action"]).unwrap_or_default(),
             })
         })
+        .filter(ours)
         .collect()
 }
 
@@ -211,8 +226,14 @@ fn first_str(v: &Value) -> Option<String> {
 
 pub fn diff(live: &[Statement], want: Vec<Statement>) -> Vec<Step> {
     let mut steps = Vec::new();
+    // Statements that stand for a wanted one: kept, not deleted below.
+    let mut kept: Vec<&str> = Vec::new();
     for w in &want {
-        let step = match live.iter().find(|l| l.sid == w.sid) {
+        let same_sid = live.iter().find(|l| l.sid == w.sid);
+        let same_grant = live.iter().find(|l| l.grants_as(w));
+        kept.extend(same_sid.or(same_grant).map(|l| l.sid.as_str()));
+        let step = match same_sid {
+            None if same_grant.is_some() => Step::noop(KIND, &w.sid),
             None => Step::new(
                 Change::new(KIND, &w.sid, Action::Create, attrs(None, w)),
                 Op::Create(w.clone()),
@@ -226,7 +247,7 @@ pub fn diff(live: &[Statement], want: Vec<Statement>) -> Vec<Step> {
         };
         steps.push(step);
     }
-    for l in live.iter().filter(|l| !want.iter().any(|w| w.sid == l.sid)) {
+    for l in live.iter().filter(|l| !kept.contains(&l.sid.as_str())) {
         steps.push(Step::delete(
             KIND,
             &l.sid,
@@ -373,12 +394,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_same_grant_under_cloudformations_sid_is_in_sync() {
+        let want = Statement {
+            sid: "s-sns".into(),
+            principal: SNS_PRINCIPAL.into(),
+            source_arn: "arn:aws:sns:us-east-1:1:s-alarms".into(),
+            source_account: None,
+            action: ACTION.into(),
+        };
+        let cfn = Statement {
+            sid: "cfn-stack-Permission-1A2B3C".into(),
+            ..want.clone()
+        };
+        let steps = diff(std::slice::from_ref(&cfn), vec![want.clone()]);
+        let actions: Vec<Action> = steps.iter().map(|s| s.change.action).collect();
+        assert_eq!(actions, vec![Action::NoOp]);
+        // Only the same grant stands for the wanted one.
+        let other = Statement {
+            sid: "s-old".into(),
+            source_arn: "arn:aws:sns:us-east-1:1:other".into(),
+            ..want.clone()
+        };
+        let steps = diff(&[other], vec![want]);
+        let actions: Vec<Action> = steps.iter().map(|s| s.change.action).collect();
+        assert_eq!(actions, vec![Action::Create, Action::Delete]);
+    }
+
+    #[test]
     fn parses_only_this_stacks_statements() {
         let policy = r#"{"Version":"2012-10-17","Statement":[
             {"Sid":"s-sns","Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"lambda:InvokeFunction",
              "Resource":"arn:aws:lambda:us-east-1:1:function:s-relay","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:sns:us-east-1:1:s-alarms"}}},
             {"Sid":"someone-else","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction"}]}"#;
-        let got = parse_policy(policy, "s-");
+        let got = parse_policy(policy, |s| s.sid.starts_with("s-"));
         assert_eq!(
             got,
             vec![Statement {

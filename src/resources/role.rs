@@ -165,6 +165,14 @@ pub fn desired(ctx: &Ctx) -> Desired {
     }
 }
 
+/// The role's description (also the exported template's).
+pub fn description(ctx: &Ctx) -> String {
+    format!(
+        "relayctl stack {}: runs the Slack relay function",
+        ctx.stack.name
+    )
+}
+
 /// With `webhook_url_ssm`: read that one parameter, and decrypt it only
 /// through SSM and only for it.
 // AWS: SSM encrypts a SecureString under the encryption context
@@ -410,10 +418,7 @@ async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
         .iam
         .create_role()
         .role_name(&name)
-        .description(format!(
-            "relayctl stack {}: runs the Slack relay function",
-            ctx.stack.name
-        ))
+        .description(description(ctx))
         .assume_role_policy_document(want.trust.to_string())
         .set_tags(Some(iam_tags(&want.tags)))
         .send()

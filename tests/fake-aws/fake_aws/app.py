@@ -15,7 +15,7 @@ import time
 import traceback
 import urllib.parse
 
-from . import awserrors, quirks, request_params
+from . import awserrors, cloudformation, quirks, request_params
 from .aws_rules import Rules
 from .calllog import CallLog
 from .chain import Chain
@@ -40,6 +40,7 @@ class FakeAws:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         configure_moto()
+        cloudformation.install()
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.calls = CallLog()
         self.faults = Faults()

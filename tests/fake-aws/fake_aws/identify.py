@@ -31,8 +31,9 @@ CREDENTIAL = re.compile(
     r"Credential=(?P<akid>[^/,\s]+)/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request"
 )
 TWELVE_DIGITS = re.compile(r"^\d{12}$")
-# Logs' FilterLogEvents reads too (relayctl test polls it).
-READ_PREFIXES = ("Get", "List", "Describe", "Filter")
+# Logs' FilterLogEvents reads too (relayctl test polls it), and S3's
+# HeadObject (relayctl export checks for its code object).
+READ_PREFIXES = ("Get", "List", "Describe", "Filter", "Head")
 
 
 @dataclass

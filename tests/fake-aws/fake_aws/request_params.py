@@ -68,7 +68,13 @@ def _rest_json(op, environ, body):
         raise ValueError("JSON body is not an object")
     uri = op.http.get("requestUri", "/").split("?")[0]
     names = re.findall(r"\{([^}+]+)\+?\}", uri)
-    regex = re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(uri).replace(r"\+\}", r"\}"))
+    # A greedy label (`{Key+}`, S3's object key) spans slashes; AWS:
+    # https://smithy.io/2.0/spec/http-bindings.html#greedy-labels
+    parts = re.split(r"(\{[^}]+\})", uri)
+    regex = "".join(
+        ("(.+)" if p.endswith("+}") else "([^/]+)") if p.startswith("{") else re.escape(p)
+        for p in parts
+    )
     match = re.match(f"^{regex}/?$", environ.get("PATH_INFO", ""))
     uri_values = dict(zip(names, match.groups())) if match else {}
     query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)

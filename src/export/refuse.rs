@@ -10,9 +10,8 @@ use crate::config::{Alarm, Stack};
 /// stack.yaml, and whether this alarm uses it.
 type RuntimeOnly = (&'static str, fn(&Alarm) -> bool);
 
-/// The one list to extend: one line per run-time-only alarm field, e.g.
-/// `("instance_selector", |a| a.instance_selector.is_some()),`
-const RUNTIME_ONLY: &[RuntimeOnly] = &[];
+/// The one list to extend: one line per run-time-only alarm field.
+const RUNTIME_ONLY: &[RuntimeOnly] = &[("instance_selector", Alarm::is_selector_resolved)];
 
 /// Refuses a stack that uses a run-time-only input, naming every use.
 pub fn check_runtime_only(stack: &Stack, file: &str) -> Result<(), ExportError> {
@@ -51,6 +50,15 @@ mod tests {
         let yaml = "name: r\nslack:\n  webhook_url_env: X\nalarms:\n  - name: a\n    instance_id: i-0123456789abcdef0\n  - name: b\n    instance_id: i-0fedcba9876543210\n";
         let stack = Stack::parse(yaml, std::path::Path::new("s.yaml")).unwrap();
         assert!(check_runtime_only(&stack, "s.yaml").is_ok());
+        let selector = yaml.replace(
+            "    instance_id: i-0fedcba9876543210\n",
+            "    instance_selector:\n      tags: { Env: prod }\n",
+        );
+        let stack_sel = Stack::parse(&selector, std::path::Path::new("s.yaml")).unwrap();
+        assert_eq!(
+            check_runtime_only(&stack_sel, "s.yaml").unwrap_err().to_string(),
+            "s.yaml: cannot export a template: alarms[1].instance_selector only resolves when relayctl runs"
+        );
         // A stand-in for a selector: the second alarm "uses" it.
         let fields: &[RuntimeOnly] = &[("instance_selector", |a| a.name == "b")];
         let err = check(&stack, "s.yaml", fields).unwrap_err();

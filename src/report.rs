@@ -170,7 +170,7 @@ impl Diagnostic for commands::Error {
             E::NotConfirmed { .. } => "E102",
             E::Cancelled => "E103",
             E::InitExists { .. } => "E104",
-            E::OneRegion(_) => "E106",
+            E::OneRegion(_) => "E107",
             E::Stdin(_) => "E401",
             E::Write { .. } => "E402",
         }

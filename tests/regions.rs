@@ -709,7 +709,7 @@ fn issue_14_1_region_lists_are_checked_before_any_call() {
             "regions: [eu-west-1, us-east-1]",
             &["test"],
             1,
-            "error[E106]",
+            "error[E107]",
         ),
     ];
     for (extra, args, code, said) in cases {

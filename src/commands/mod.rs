@@ -48,6 +48,7 @@ pub enum Error {
         signal: &'static str,
         operation: &'static str,
     },
+    #[error(transparent)]
     Export(#[from] crate::export::ExportError),
     #[error(
         "{zip} holds a bootstrap built for {found}, but stack.yaml's handler.architecture is {wanted}: Lambda would fail every invocation with \"exec format error\""

@@ -45,6 +45,7 @@ pub fn ctx(stack: Stack) -> Ctx {
             lambda: aws_sdk_lambda::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
+            ec2: aws_sdk_ec2::Client::new(&config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
             account: placeholder("AWS::AccountId"),
             region: placeholder("AWS::Region"),

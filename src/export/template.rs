@@ -12,6 +12,7 @@ use super::code::CodeLocation;
 use super::intrinsic::{Refs, WEBHOOK_PARAMETER};
 use super::yaml::{Node, Ordered};
 use crate::config::Route;
+use crate::resources::targets::Targets;
 use crate::resources::{Ctx, Tags, alarm, function, log_group, permission, role, topic};
 
 /// The whole template.
@@ -86,7 +87,7 @@ fn role_resource(ctx: &Ctx, refs: &Refs) -> Node {
         "RoleName": ctx.stack.role_name(),
         "Description": role::description(ctx),
         "AssumeRolePolicyDocument": want.trust,
-        "Policies": [{ "PolicyName": role::POLICY_NAME, "PolicyDocument": want.policy }],
+        "Policies": [{ "PolicyName": role::policy_name(&ctx.clients.region), "PolicyDocument": want.policy }],
         "Tags": tags(&want.tags),
     });
     resource("AWS::IAM::Role", &[], refs.resolve(properties))
@@ -175,11 +176,14 @@ fn alarm_resources(ctx: &Ctx, refs: &Refs) -> Vec<(String, Node)> {
         Route::Direct => &["Permission"],
     };
     let mut ids: Vec<String> = Vec::new();
-    alarm::desired(ctx)
+    // Selectors were refused (refuse.rs): the file names every instance.
+    let targets = Targets::from_file(&ctx.stack.alarms);
+    let prefix = format!("{}-", ctx.stack.name);
+    alarm::desired(ctx, &targets)
         .into_iter()
-        .zip(&ctx.stack.alarms)
-        .map(|(want, a)| {
-            let id = unique_id(&mut ids, &a.name);
+        .map(|want| {
+            let short = want.name.strip_prefix(&prefix).unwrap_or(&want.name);
+            let id = unique_id(&mut ids, short);
             let s = &want.spec;
             let dimensions: Vec<Value> = s
                 .dimensions
@@ -191,20 +195,29 @@ fn alarm_resources(ctx: &Ctx, refs: &Refs) -> Vec<(String, Node)> {
                 "AlarmName": want.name,
                 "Namespace": s.namespace,
                 "MetricName": s.metric,
-                "Statistic": s.statistic,
                 "Period": s.period_s,
                 "EvaluationPeriods": s.evaluation_periods,
+                "DatapointsToAlarm": s.datapoints_to_alarm,
                 "Threshold": s.threshold,
                 "ComparisonOperator": s.comparison,
+                "TreatMissingData": s.treat_missing_data,
                 "Dimensions": dimensions,
                 "AlarmActions": s.alarm_actions,
                 "Tags": tags(&want.tags),
             });
+            let optional = [
+                ("Statistic", &s.statistic),
+                ("ExtendedStatistic", &s.extended_statistic),
+                ("Unit", &s.unit),
+                ("AlarmDescription", &s.description),
+            ];
+            for (key, value) in optional {
+                if let Some(v) = value {
+                    properties[key] = json!(v);
+                }
+            }
             if !s.ok_actions.is_empty() {
                 properties["OKActions"] = json!(s.ok_actions);
-            }
-            if let Some(d) = &s.description {
-                properties["AlarmDescription"] = json!(d);
             }
             let node = resource("AWS::CloudWatch::Alarm", after, refs.resolve(properties));
             (id, node)

@@ -13,9 +13,9 @@ use serde_json::json;
 use super::output::print;
 use super::session::load_stack;
 use super::{Error, Result};
-use crate::aws::{AwsError, Clients, Connection};
+use crate::aws::{Clients, Connection};
 use crate::cli::{Global, SecretCommand, SecretSetArgs};
-use crate::resources::found;
+use crate::resources::Calls;
 use crate::resources::parameter::KIND;
 use crate::secret::Secret;
 
@@ -45,17 +45,14 @@ async fn set(g: &Global, args: &SecretSetArgs) -> Result<ExitCode> {
     };
     let clients = Clients::connect(&conn, stack.region.as_deref()).await?;
     let ssm = &clients.ssm;
-    let existing = found(
-        ssm.get_parameter()
-            .name(&name)
-            .with_decryption(false)
-            .send()
-            .await,
-        |e| e.is_parameter_not_found(),
-        KIND.label,
-        &name,
-        "GetParameter",
-    )?;
+    let calls = Calls::new(KIND, &name);
+    let got = ssm
+        .get_parameter()
+        .name(&name)
+        .with_decryption(false)
+        .send()
+        .await;
+    let existing = calls.found("GetParameter", got, |e| e.is_parameter_not_found())?;
     let put = ssm
         .put_parameter()
         .name(&name)
@@ -66,7 +63,7 @@ async fn set(g: &Global, args: &SecretSetArgs) -> Result<ExitCode> {
     // parameter is created with the ownership tag and an existing one (ours
     // or made by hand) only gets a new version; its tags stay as they are.
     let created = existing.is_none();
-    let out = if created {
+    let sent = if created {
         let tags = stack
             .owner_tags()
             .into_iter()
@@ -76,8 +73,8 @@ async fn set(g: &Global, args: &SecretSetArgs) -> Result<ExitCode> {
         put.set_tags(Some(tags)).send().await
     } else {
         put.overwrite(true).send().await
-    }
-    .map_err(|e| AwsError::call(KIND.label, &name, "PutParameter", e))?;
+    };
+    let out = calls.ok("PutParameter", sent)?;
     let key = args.key_id.as_deref().unwrap_or(DEFAULT_KEY);
     let text = format!(
         "{} SSM parameter {name}: SecureString, version {}, key {key}. The webhook is not shown.\n",

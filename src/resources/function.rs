@@ -6,23 +6,25 @@
 //! on, so they are separate attributes of one update here.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::create_function::CreateFunctionError;
+use aws_sdk_lambda::operation::delete_function::DeleteFunctionError;
+use aws_sdk_lambda::operation::get_function::GetFunctionError;
+use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
 use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeError;
 use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationError;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
 };
-use futures::FutureExt as _;
 use futures::future::BoxFuture;
+use futures::{FutureExt as _, TryFutureExt as _};
 
 use super::{
-    Ctx, LiveState, Operation, Registration, Single, Step, TagDiff, Tags, adopt, check_owner,
-    converge_tags, diff_tags, found, gone, log_group, render_tags, role, tag_api,
+    Calls, Ctx, LiveState, Operation, Registration, Step, TagDiff, Tags, adopt, check_owner,
+    converge_tags, diff_tags, log_group, render_tags, role, single_kind, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -165,10 +167,10 @@ pub enum Op {
 impl Operation for Op {
     fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
         match self {
-            Op::Create(want) => create(ctx, want).boxed(),
+            Op::Create(want) => create(ctx, want).map_ok(drop).boxed(),
             Op::Replace(want) => async move {
                 delete(ctx).await?;
-                create(ctx, want).await
+                create(ctx, want).await.map(drop)
             }
             .boxed(),
             Op::Update {
@@ -182,25 +184,7 @@ impl Operation for Op {
     }
 }
 
-impl Single for Live {
-    const KIND: Kind = KIND;
-
-    fn name(ctx: &Ctx) -> String {
-        ctx.stack.function_name()
-    }
-
-    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Live>, AwsError>> + Send {
-        read(ctx)
-    }
-
-    fn plan(ctx: &Ctx, live: Option<&Live>) -> Vec<Step> {
-        vec![diff(ctx, live, desired(ctx))]
-    }
-
-    fn delete() -> impl Operation {
-        Op::Delete
-    }
-}
+single_kind!(name: |ctx: &Ctx| ctx.stack.function_name());
 
 /// The stack's function, when it exists and is ours.
 pub fn live(state: &LiveState) -> Option<&Live> {
@@ -231,14 +215,8 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
         .function_name(&name)
         .send()
         .await;
-    let Some(out) = found(
-        got,
-        |e| e.is_resource_not_found_exception(),
-        KIND.label,
-        &name,
-        "GetFunction",
-    )?
-    else {
+    let not_found = |e: &GetFunctionError| e.is_resource_not_found_exception();
+    let Some(out) = Calls::new(KIND, &name).found("GetFunction", got, not_found)? else {
         return Ok(None);
     };
     // AWS: GetFunction carries the tags only when the caller may also
@@ -260,34 +238,43 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     Ok(out.configuration.map(|c| flatten(c, tags)))
 }
 
+/// `Live` from a function's configuration: GetFunction's `configuration`
+/// and GetFunctionConfiguration's output are two types with the same fields.
+macro_rules! live_from {
+    ($c:expr, $tags:expr) => {{
+        let c = $c;
+        let mut env = c
+            .environment()
+            .and_then(|e| e.variables())
+            .cloned()
+            .unwrap_or_default();
+        Live {
+            runtime: c.runtime().map(|r| r.as_str().to_string()),
+            handler: c.handler().map(str::to_string),
+            role: c.role().map(str::to_string),
+            memory_mb: c.memory_size(),
+            timeout_s: c.timeout(),
+            // AWS: an absent list means the default, x86_64.
+            architecture: Some(
+                c.architectures()
+                    .first()
+                    .map_or("x86_64", |a| a.as_str())
+                    .to_string(),
+            ),
+            webhook: env.remove(ENV_WEBHOOK).map(Secret::new),
+            env,
+            code_sha256: c.code_sha256().map(str::to_string),
+            state: c.state().map(|s| s.as_str().to_string()),
+            state_reason: c.state_reason().map(str::to_string),
+            last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
+            last_update_status_reason: c.last_update_status_reason().map(str::to_string),
+            tags: $tags,
+        }
+    }};
+}
+
 fn flatten(c: aws_sdk_lambda::types::FunctionConfiguration, tags: Tags) -> Live {
-    let mut env = c
-        .environment()
-        .and_then(|e| e.variables())
-        .cloned()
-        .unwrap_or_default();
-    Live {
-        runtime: c.runtime().map(|r| r.as_str().to_string()),
-        handler: c.handler().map(str::to_string),
-        role: c.role().map(str::to_string),
-        memory_mb: c.memory_size(),
-        timeout_s: c.timeout(),
-        // AWS: an absent list means the default, x86_64.
-        architecture: Some(
-            c.architectures()
-                .first()
-                .map_or("x86_64", |a| a.as_str())
-                .to_string(),
-        ),
-        webhook: env.remove(ENV_WEBHOOK).map(Secret::new),
-        env,
-        code_sha256: c.code_sha256().map(str::to_string),
-        state: c.state().map(|s| s.as_str().to_string()),
-        state_reason: c.state_reason().map(str::to_string),
-        last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
-        last_update_status_reason: c.last_update_status_reason().map(str::to_string),
-        tags,
-    }
+    live_from!(c, tags)
 }
 
 pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
@@ -487,7 +474,11 @@ fn zip(ctx: &Ctx) -> Result<Blob, AwsError> {
     Ok(Blob::new(package.zip.clone()))
 }
 
-async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
+/// The function as it now is, read back by the wait that follows every
+/// Lambda write (GetFunctionConfiguration, until Active): no read is added.
+/// Its tags are those CreateFunction set, as that read does not carry them.
+/// After a lost race (rare) the function is read again once adopted.
+async fn create(ctx: &Ctx, want: &Desired) -> Result<Option<Live>, AwsError> {
     let name = ctx.stack.function_name();
     let lambda = &ctx.clients.lambda;
     let code = FunctionCode::builder().zip_file(zip(ctx)?).build();
@@ -512,11 +503,17 @@ async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
     })
     .await;
     match created {
-        Ok(_) => wait_function_ready(ctx).await,
+        Ok(_) => {
+            let config = wait_function_ready(ctx).await?;
+            Ok(Some(live_from!(config, want.tags.clone())))
+        }
         Err(Failed {
             fault: Fault::AlreadyExists,
             ..
-        }) => adopt(ctx, diff(ctx, read(ctx).await?.as_ref(), want.clone())).await,
+        }) => {
+            adopt(ctx, diff(ctx, read(ctx).await?.as_ref(), want.clone())).await?;
+            read(ctx).await
+        }
         Err(failed) => Err(failed.error),
     }
 }
@@ -566,15 +563,7 @@ async fn update(
     }
     if let Some(tags) = tags {
         let arn = ctx.function_arn();
-        converge_tags(
-            &Tagging {
-                ctx,
-                name: &name,
-                id: &arn,
-            },
-            tags,
-        )
-        .await?;
+        converge_tags(&Tagging::new(ctx, &name, &arn), tags).await?;
     }
     Ok(())
 }
@@ -588,13 +577,8 @@ async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
         .function_name(&name)
         .send()
         .await;
-    gone(
-        deleted,
-        |e| e.is_resource_not_found_exception(),
-        KIND.label,
-        &name,
-        "DeleteFunction",
-    )
+    let not_found = |e: &DeleteFunctionError| e.is_resource_not_found_exception();
+    Calls::new(KIND, &name).gone("DeleteFunction", deleted, not_found)
 }
 
 tag_api!(
@@ -721,57 +705,55 @@ enum Settled {
 
 /// Waits until the function is Active and its last update finished, and
 /// quotes AWS's reason when it failed instead.
-pub(super) async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
+pub(super) async fn wait_function_ready(
+    ctx: &Ctx,
+) -> Result<GetFunctionConfigurationOutput, AwsError> {
     wait_function(ctx, Settled::Ready).await
 }
 
-async fn wait_function(ctx: &Ctx, until: Settled) -> Result<(), AwsError> {
+/// Returns the configuration as last read.
+async fn wait_function(
+    ctx: &Ctx,
+    until: Settled,
+) -> Result<GetFunctionConfigurationOutput, AwsError> {
     let name = ctx.stack.function_name();
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut delay = Duration::from_millis(250);
+    let failed = |message: String| AwsError::Wait {
+        kind: KIND.label,
+        name: name.clone(),
+        message,
+    };
+    let calls = Calls::new(KIND, &name);
     loop {
-        let c = ctx
+        let got = ctx
             .clients
             .lambda
             .get_function_configuration()
-            .function_name(&name)
-            .send()
-            .await
-            .map_err(|e| AwsError::call(KIND.label, &name, "GetFunctionConfiguration", e))?;
+            .function_name(&name);
+        let c = calls.ok("GetFunctionConfiguration", got.send().await)?;
         let pending = matches!(c.state(), Some(State::Pending));
         let updating = matches!(c.last_update_status(), Some(LastUpdateStatus::InProgress));
         if matches!(c.state(), Some(State::Failed)) {
-            return Err(AwsError::Wait {
-                kind: KIND.label,
-                name,
-                message: format!(
-                    "Lambda reports state Failed: {} ({}); the next `relayctl up` deletes and creates it again",
-                    c.state_reason().unwrap_or("no reason given"),
-                    c.state_reason_code().map_or("", |r| r.as_str())
-                ),
-            });
+            return Err(failed(format!(
+                "Lambda reports state Failed: {} ({}); the next `relayctl up` deletes and creates it again",
+                c.state_reason().unwrap_or("no reason given"),
+                c.state_reason_code().map_or("", |r| r.as_str())
+            )));
         }
         if until == Settled::Ready
             && matches!(c.last_update_status(), Some(LastUpdateStatus::Failed))
         {
-            return Err(AwsError::Wait {
-                kind: KIND.label,
-                name,
-                message: format!(
-                    "Lambda reports the last update Failed: {}; the next `relayctl up` applies it again",
-                    c.last_update_status_reason().unwrap_or("no reason given")
-                ),
-            });
+            return Err(failed(format!(
+                "Lambda reports the last update Failed: {}; the next `relayctl up` applies it again",
+                c.last_update_status_reason().unwrap_or("no reason given")
+            )));
         }
         if !pending && !updating {
-            return Ok(());
+            return Ok(c);
         }
         if Instant::now() + delay > deadline {
-            return Err(AwsError::Wait {
-                kind: KIND.label,
-                name,
-                message: "still Pending or InProgress after 5 minutes".into(),
-            });
+            return Err(failed("still Pending or InProgress after 5 minutes".into()));
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));

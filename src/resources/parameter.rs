@@ -7,13 +7,13 @@
 //! only when it carries this stack's tag, i.e. `secret set` created it.
 //! Depends on nothing; only with `webhook_url_ssm`.
 
-use std::future::Future;
-
 use aws_sdk_ssm::types::ResourceTypeForTagging;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
-use super::{Ctx, LiveState, Operation, Registration, Single, Step, Tags, found, gone, is_owned};
+use super::{
+    Calls, Ctx, LiveState, Operation, Registration, Single, Step, Tags, is_owned, single_kind,
+};
 use crate::aws::AwsError;
 use crate::change::{Action, Change, Kind};
 
@@ -53,28 +53,13 @@ impl Operation for Op {
     }
 }
 
-impl Single for Live {
-    const KIND: Kind = KIND;
-
-    fn name(ctx: &Ctx) -> String {
-        ctx.stack.slack.webhook_url_ssm.clone().unwrap_or_default()
+single_kind!(
+    name: |ctx: &Ctx| ctx.stack.slack.webhook_url_ssm.clone().unwrap_or_default(),
+    plan: |ctx, live| match &ctx.stack.slack.webhook_url_ssm {
+        Some(name) => vec![diff(name, live)],
+        None => Vec::new(),
     }
-
-    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Live>, AwsError>> + Send {
-        read(ctx)
-    }
-
-    fn plan(ctx: &Ctx, live: Option<&Live>) -> Vec<Step> {
-        let Some(name) = &ctx.stack.slack.webhook_url_ssm else {
-            return Vec::new();
-        };
-        vec![diff(name, live)]
-    }
-
-    fn delete() -> impl Operation {
-        Op::Delete
-    }
-}
+);
 
 /// The stack's parameter as read (None: missing, or no `webhook_url_ssm`).
 pub fn live(state: &LiveState) -> Option<&Live> {
@@ -133,14 +118,9 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
         .with_decryption(false)
         .send()
         .await;
-    let Some(p) = found(
-        got,
-        |e| e.is_parameter_not_found(),
-        KIND.label,
-        &name,
-        "GetParameter",
-    )?
-    .and_then(|out| out.parameter) else {
+    let calls = Calls::new(KIND, &name);
+    let got = calls.found("GetParameter", got, |e| e.is_parameter_not_found())?;
+    let Some(p) = got.and_then(|out| out.parameter) else {
         return Ok(None);
     };
     let tags = find_tags(ctx, &name).await?;
@@ -156,17 +136,18 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
 }
 
 async fn find_tags(ctx: &Ctx, name: &str) -> Result<Tags, AwsError> {
-    let out = ctx
+    let listed = ctx
         .clients
         .ssm
         .list_tags_for_resource()
         .resource_type(ResourceTypeForTagging::Parameter)
         .resource_id(name)
         .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, name, "ListTagsForResource", e))?;
-    Ok(out
-        .tag_list
+        .await;
+    let tags = Calls::new(KIND, name)
+        .ok("ListTagsForResource", listed)?
+        .tag_list;
+    Ok(tags
         .unwrap_or_default()
         .into_iter()
         .map(|t| (t.key, t.value))
@@ -177,13 +158,7 @@ async fn find_tags(ctx: &Ctx, name: &str) -> Result<Tags, AwsError> {
 async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
     let name = Live::name(ctx);
     let deleted = ctx.clients.ssm.delete_parameter().name(&name).send().await;
-    gone(
-        deleted,
-        |e| e.is_parameter_not_found(),
-        KIND.label,
-        &name,
-        "DeleteParameter",
-    )
+    Calls::new(KIND, &name).gone("DeleteParameter", deleted, |e| e.is_parameter_not_found())
 }
 
 /// `down`: the parameter goes only when this stack created it.

@@ -3,7 +3,7 @@
 mod apply;
 mod aws;
 mod change;
-pub mod cli;
+mod cli;
 mod commands;
 pub mod config;
 mod display;
@@ -18,4 +18,13 @@ mod smoke;
 mod status;
 mod style;
 
-pub use commands::{parse_args, run};
+use std::process::ExitCode;
+
+/// The whole program: parse the command line, run the command, and map
+/// the outcome to an exit code (0 ok, 1 error, 2 usage or pending changes).
+pub fn main() -> ExitCode {
+    match commands::parse_args() {
+        Ok(cli) => commands::run(cli),
+        Err(code) => code,
+    }
+}

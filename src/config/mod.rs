@@ -36,12 +36,12 @@ mod validate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use error::{ConfigError, Excerpt, Location, Problem, codes};
+use error::codes;
+pub use error::{ConfigError, Problem};
 pub use model::{
-    Alarm, Architecture, Comparison, Handler, LOG_RETENTION_DAYS, MAX_USER_TAGS, OWNER_TAG_KEY,
-    Route, STATISTICS, Slack, Stack,
+    Alarm, Architecture, Comparison, Handler, MAX_USER_TAGS, OWNER_TAG_KEY, Route, Slack, Stack,
 };
-pub use read::MAX_FILE_BYTES;
+use read::MAX_FILE_BYTES;
 
 impl Stack {
     /// Reads and validates a stack file: a regular file of at most

@@ -10,6 +10,7 @@ use std::process::Output;
 use assert_cmd::Command;
 use base64::Engine as _;
 use sha2::Digest as _;
+use support::cli::{ok, relayctl_at, text};
 use support::{Account, Call};
 
 const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/secret-token";
@@ -63,31 +64,7 @@ impl Stack {
 }
 
 fn relayctl(acct: &Account, stack: &Stack, args: &[&str]) -> Output {
-    let mut cmd = Command::cargo_bin("relayctl").unwrap();
-    cmd.envs(acct.env())
-        .env("SLACK_WEBHOOK_URL", WEBHOOK)
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("RELAYCTL_PROPAGATION_TIMEOUT_S", "30")
-        .arg("-f")
-        .arg(stack.file())
-        .args(args);
-    cmd.output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "relayctl failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
+    relayctl_at(acct, &stack.file(), WEBHOOK, args)
 }
 
 fn up(acct: &Account, stack: &Stack, zip: &str) -> Output {

@@ -8,6 +8,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 use support::Account;
+use support::cli::{exit, text};
 
 fn stack_yaml(name: &str, alarms: usize) -> String {
     let handler = Path::new(env!("CARGO_MANIFEST_DIR")).join("handler");
@@ -61,21 +62,6 @@ impl Fleet {
         }
         cmd.output().unwrap()
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
 }
 
 /// 500 alarms, no change: ownership comes from the tagging index in pages

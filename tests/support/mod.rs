@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod cli;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};

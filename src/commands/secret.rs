@@ -16,7 +16,7 @@ use super::{Error, Result};
 use crate::aws::{Clients, Connection};
 use crate::cli::{Global, SecretCommand, SecretSetArgs};
 use crate::resources::Calls;
-use crate::resources::parameter::KIND;
+use crate::resources::parameter::{self, KIND};
 use crate::secret::Secret;
 
 /// AWS: the key SSM uses for a SecureString when no KeyId is given.
@@ -45,14 +45,7 @@ async fn set(g: &Global, args: &SecretSetArgs) -> Result<ExitCode> {
     };
     let clients = Clients::connect(&conn, stack.region.as_deref()).await?;
     let ssm = &clients.ssm;
-    let calls = Calls::new(KIND, &name);
-    let got = ssm
-        .get_parameter()
-        .name(&name)
-        .with_decryption(false)
-        .send()
-        .await;
-    let existing = calls.found("GetParameter", got, |e| e.is_parameter_not_found())?;
+    let existing = parameter::get(ssm, &name).await?;
     let put = ssm
         .put_parameter()
         .name(&name)
@@ -74,7 +67,7 @@ async fn set(g: &Global, args: &SecretSetArgs) -> Result<ExitCode> {
     } else {
         put.overwrite(true).send().await
     };
-    let out = calls.ok("PutParameter", sent)?;
+    let out = Calls::new(KIND, &name).ok("PutParameter", sent)?;
     let key = args.key_id.as_deref().unwrap_or(DEFAULT_KEY);
     let text = format!(
         "{} SSM parameter {name}: SecureString, version {}, key {key}. The webhook is not shown.\n",

@@ -24,7 +24,7 @@ use futures::{FutureExt as _, TryFutureExt as _};
 
 use super::{
     Calls, Ctx, LiveState, Operation, Registration, Step, TagDiff, Tags, adopt, check_owner,
-    converge_tags, diff_tags, log_group, render_tags, role, single_kind, tag_api,
+    diff_tags, log_group, render_tags, role, single_kind, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -208,13 +208,8 @@ pub fn desired(ctx: &Ctx) -> Desired {
 
 pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     let name = ctx.stack.function_name();
-    let got = ctx
-        .clients
-        .lambda
-        .get_function()
-        .function_name(&name)
-        .send()
-        .await;
+    let lambda = &ctx.clients.lambda;
+    let got = lambda.get_function().function_name(&name).send().await;
     let not_found = |e: &GetFunctionError| e.is_resource_not_found_exception();
     let Some(out) = Calls::new(KIND, &name).found("GetFunction", got, not_found)? else {
         return Ok(None);
@@ -461,6 +456,20 @@ fn environment(want: &Desired) -> Environment {
     Environment::builder().set_variables(Some(vars)).build()
 }
 
+/// The configuration that CreateFunction and UpdateFunctionConfiguration
+/// both send, set on either's builder (two types, the same setters).
+macro_rules! with_config {
+    ($call:expr, $want:expr) => {
+        $call
+            .runtime(Runtime::from(RUNTIME))
+            .handler(HANDLER)
+            .role(&$want.role)
+            .memory_size($want.memory_mb)
+            .timeout($want.timeout_s)
+            .environment(environment($want))
+    };
+}
+
 fn architecture(want: &Desired) -> Architecture {
     Architecture::from(want.architecture)
 }
@@ -483,20 +492,13 @@ async fn create(ctx: &Ctx, want: &Desired) -> Result<Option<Live>, AwsError> {
     let lambda = &ctx.clients.lambda;
     let code = FunctionCode::builder().zip_file(zip(ctx)?).build();
     let created = retry_while_propagating(ctx, "CreateFunction", || {
-        lambda
-            .create_function()
-            .function_name(&name)
-            .description(format!(
-                "relayctl stack {}: CloudWatch alarms to Slack",
-                ctx.stack.name
-            ))
-            .runtime(Runtime::from(RUNTIME))
-            .handler(HANDLER)
-            .role(&want.role)
-            .memory_size(want.memory_mb)
-            .timeout(want.timeout_s)
+        let description = format!(
+            "relayctl stack {}: CloudWatch alarms to Slack",
+            ctx.stack.name
+        );
+        let call = lambda.create_function().function_name(&name);
+        with_config!(call.description(description), want)
             .architectures(architecture(want))
-            .environment(environment(want))
             .code(code.clone())
             .set_tags(Some(want.tags.clone().into_iter().collect()))
             .send()
@@ -531,16 +533,8 @@ async fn update(
         // AWS accepts a new update after a Failed one: only wait for quiet.
         wait_function(ctx, Settled::Quiet).await?;
         retry_while_propagating(ctx, "UpdateFunctionConfiguration", || {
-            lambda
-                .update_function_configuration()
-                .function_name(&name)
-                .runtime(Runtime::from(RUNTIME))
-                .handler(HANDLER)
-                .role(&want.role)
-                .memory_size(want.memory_mb)
-                .timeout(want.timeout_s)
-                .environment(environment(want))
-                .send()
+            let call = lambda.update_function_configuration().function_name(&name);
+            with_config!(call, want).send()
         })
         .await
         .map_err(|f| f.error)?;
@@ -561,22 +555,15 @@ async fn update(
         .map_err(|f| f.error)?;
         wait_function_ready(ctx).await?;
     }
-    if let Some(tags) = tags {
-        let arn = ctx.function_arn();
-        converge_tags(&Tagging::new(ctx, &name, &arn), tags).await?;
-    }
-    Ok(())
+    Tagging::new(ctx, &name, &ctx.function_arn())
+        .converge(tags)
+        .await
 }
 
 async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
     let name = ctx.stack.function_name();
-    let deleted = ctx
-        .clients
-        .lambda
-        .delete_function()
-        .function_name(&name)
-        .send()
-        .await;
+    let lambda = &ctx.clients.lambda;
+    let deleted = lambda.delete_function().function_name(&name).send().await;
     let not_found = |e: &DeleteFunctionError| e.is_resource_not_found_exception();
     Calls::new(KIND, &name).gone("DeleteFunction", deleted, not_found)
 }
@@ -726,11 +713,8 @@ async fn wait_function(
     };
     let calls = Calls::new(KIND, &name);
     loop {
-        let got = ctx
-            .clients
-            .lambda
-            .get_function_configuration()
-            .function_name(&name);
+        let lambda = &ctx.clients.lambda;
+        let got = lambda.get_function_configuration().function_name(&name);
         let c = calls.ok("GetFunctionConfiguration", got.send().await)?;
         let pending = matches!(c.state(), Some(State::Pending));
         let updating = matches!(c.last_update_status(), Some(LastUpdateStatus::InProgress));
@@ -804,38 +788,42 @@ mod tests {
         assert_eq!(change.change.action, Action::NoOp);
     }
 
+    /// With the package `sha` and one live attribute changed by `drift`,
+    /// the diff shows exactly `attr` (live, wanted) and the update does
+    /// `(config, code, tags)`.
+    #[track_caller]
+    fn assert_one_change(
+        sha: &str,
+        drift: impl FnOnce(&mut Live),
+        attr: (&str, &str, &str),
+        op: (bool, bool, bool),
+    ) {
+        let ctx = test_ctx(STACK, Some(sha));
+        let mut live = live_as_desired(&ctx);
+        drift(&mut live);
+        let change = diff(&ctx, Some(&live), desired(&ctx));
+        let (name, old, new) = attr;
+        let want = Attr::new(name, Some(old.into()), Some(new.into()));
+        assert_eq!(change.change.attrs, vec![want]);
+        assert_eq!(update_op(&change), op);
+    }
+
     #[test]
     fn memory_is_a_configuration_update_only() {
-        let ctx = test_ctx(STACK, Some("sha-a"));
-        let mut live = live_as_desired(&ctx);
-        live.memory_mb = Some(256);
-        let change = diff(&ctx, Some(&live), desired(&ctx));
-        assert_eq!(
-            change.change.attrs,
-            vec![Attr::new(
-                "memory_mb",
-                Some("256".into()),
-                Some("128".into())
-            )]
+        let drift = |live: &mut Live| live.memory_mb = Some(256);
+        assert_one_change(
+            "sha-a",
+            drift,
+            ("memory_mb", "256", "128"),
+            (true, false, false),
         );
-        assert_eq!(update_op(&change), (true, false, false));
     }
 
     #[test]
     fn new_code_is_a_code_update_only() {
-        let ctx = test_ctx(STACK, Some("sha-b"));
-        let mut live = live_as_desired(&ctx);
-        live.code_sha256 = Some("sha-a".into());
-        let change = diff(&ctx, Some(&live), desired(&ctx));
-        assert_eq!(
-            change.change.attrs,
-            vec![Attr::new(
-                "code_sha256",
-                Some("sha-a".into()),
-                Some("sha-b".into())
-            )]
-        );
-        assert_eq!(update_op(&change), (false, true, false));
+        let drift = |live: &mut Live| live.code_sha256 = Some("sha-a".into());
+        let attr = ("code_sha256", "sha-a", "sha-b");
+        assert_one_change("sha-b", drift, attr, (false, true, false));
     }
 
     #[test]

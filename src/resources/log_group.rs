@@ -7,8 +7,8 @@ use futures::future::BoxFuture;
 use futures::{FutureExt as _, TryFutureExt as _};
 
 use super::{
-    Calls, Ctx, Operation, Registration, Step, TagDiff, Tags, adopt, check_owner, converge_tags,
-    diff_tags, index, render_tags, single_kind, tag_api,
+    Calls, Ctx, Operation, Registration, Step, TagDiff, Tags, adopt, check_owner, diff_tags, index,
+    render_tags, single_kind, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -177,22 +177,15 @@ async fn update(
     if let Some(days) = retention_days {
         put_retention(ctx, &name, days).await?;
     }
-    if let Some(tags) = tags {
-        let arn = ctx.log_group_arn();
-        converge_tags(&Tagging::new(ctx, &name, &arn), tags).await?;
-    }
-    Ok(())
+    Tagging::new(ctx, &name, &ctx.log_group_arn())
+        .converge(tags)
+        .await
 }
 
 async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
     let name = ctx.stack.log_group_name();
-    let deleted = ctx
-        .clients
-        .logs
-        .delete_log_group()
-        .log_group_name(&name)
-        .send()
-        .await;
+    let logs = &ctx.clients.logs;
+    let deleted = logs.delete_log_group().log_group_name(&name).send().await;
     let not_found = |e: &DeleteLogGroupError| e.is_resource_not_found_exception();
     Calls::new(KIND, &name).gone("DeleteLogGroup", deleted, not_found)
 }

@@ -7,6 +7,7 @@
 //! only when it carries this stack's tag, i.e. `secret set` created it.
 //! Depends on nothing; only with `webhook_url_ssm`.
 
+use aws_sdk_ssm::operation::get_parameter::GetParameterOutput;
 use aws_sdk_ssm::types::ResourceTypeForTagging;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
@@ -109,17 +110,7 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     let Some(name) = ctx.stack.slack.webhook_url_ssm.clone() else {
         return Ok(None);
     };
-    let ssm = &ctx.clients.ssm;
-    // Never with_decryption: relayctl has no use for the value, and a
-    // SecureString comes back encrypted without it.
-    let got = ssm
-        .get_parameter()
-        .name(&name)
-        .with_decryption(false)
-        .send()
-        .await;
-    let calls = Calls::new(KIND, &name);
-    let got = calls.found("GetParameter", got, |e| e.is_parameter_not_found())?;
+    let got = get(&ctx.clients.ssm, &name).await?;
     let Some(p) = got.and_then(|out| out.parameter) else {
         return Ok(None);
     };
@@ -135,10 +126,25 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     }))
 }
 
+/// The parameter's metadata, None when it does not exist. Never
+/// with_decryption: relayctl has no use for the value, and a SecureString
+/// comes back encrypted without it.
+pub async fn get(
+    ssm: &aws_sdk_ssm::Client,
+    name: &str,
+) -> Result<Option<GetParameterOutput>, AwsError> {
+    let got = ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(false)
+        .send()
+        .await;
+    Calls::new(KIND, name).found("GetParameter", got, |e| e.is_parameter_not_found())
+}
+
 async fn find_tags(ctx: &Ctx, name: &str) -> Result<Tags, AwsError> {
-    let listed = ctx
-        .clients
-        .ssm
+    let ssm = &ctx.clients.ssm;
+    let listed = ssm
         .list_tags_for_resource()
         .resource_type(ResourceTypeForTagging::Parameter)
         .resource_id(name)

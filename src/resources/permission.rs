@@ -144,13 +144,8 @@ pub fn desired(ctx: &Ctx) -> Vec<Statement> {
 /// or its policy does not exist.
 pub async fn read(ctx: &Ctx) -> Result<Vec<Statement>, AwsError> {
     let name = ctx.stack.function_name();
-    let got = ctx
-        .clients
-        .lambda
-        .get_policy()
-        .function_name(&name)
-        .send()
-        .await;
+    let lambda = &ctx.clients.lambda;
+    let got = lambda.get_policy().function_name(&name).send().await;
     let got =
         Calls::new(KIND, &name).found("GetPolicy", got, |e| e.is_resource_not_found_exception())?;
     let policy = got.and_then(|out| out.policy).unwrap_or_default();
@@ -252,9 +247,8 @@ async fn add(ctx: &Ctx, s: &Statement) -> Result<Statement, AwsError> {
     let name = ctx.stack.function_name();
     let mut attempt = 1;
     loop {
-        let added = ctx
-            .clients
-            .lambda
+        let lambda = &ctx.clients.lambda;
+        let added = lambda
             .add_permission()
             .function_name(&name)
             .statement_id(&s.sid)

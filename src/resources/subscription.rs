@@ -81,9 +81,8 @@ pub fn desired(ctx: &Ctx) -> bool {
 
 pub async fn read(ctx: &Ctx) -> Result<Vec<Live>, AwsError> {
     let function_arn = ctx.function_arn();
-    let pages = ctx
-        .clients
-        .sns
+    let sns = &ctx.clients.sns;
+    let pages = sns
         .list_subscriptions_by_topic()
         .topic_arn(ctx.topic_arn())
         .into_paginator()
@@ -149,9 +148,8 @@ pub fn diff(ctx: &Ctx, live: &[Live], want: bool) -> Vec<Step> {
 /// which is all `Live` holds, so no read follows.
 async fn subscribe(ctx: &Ctx) -> Result<Live, AwsError> {
     let name = display_name(ctx);
-    let sent = ctx
-        .clients
-        .sns
+    let sns = &ctx.clients.sns;
+    let sent = sns
         .subscribe()
         .topic_arn(ctx.topic_arn())
         .protocol(PROTOCOL)
@@ -166,13 +164,8 @@ async fn subscribe(ctx: &Ctx) -> Result<Live, AwsError> {
 }
 
 async fn unsubscribe(ctx: &Ctx, arn: &str) -> Result<(), AwsError> {
-    let done = ctx
-        .clients
-        .sns
-        .unsubscribe()
-        .subscription_arn(arn)
-        .send()
-        .await;
+    let sns = &ctx.clients.sns;
+    let done = sns.unsubscribe().subscription_arn(arn).send().await;
     let not_found = |e: &UnsubscribeError| e.is_not_found_exception();
     Calls::new(KIND, &display_name(ctx)).gone("Unsubscribe", done, not_found)
 }

@@ -94,6 +94,18 @@ macro_rules! tag_api {
             fn new(ctx: &'a $crate::resources::Ctx, name: &'a str, id: &'a str) -> Self {
                 Tagging { ctx, name, id }
             }
+
+            /// Converges the tags when the diff says they differ.
+            #[allow(dead_code)]
+            async fn converge(
+                &self,
+                diff: Option<&$crate::resources::TagDiff>,
+            ) -> Result<(), AwsError> {
+                match diff {
+                    Some(diff) => $crate::resources::converge_tags(self, diff).await,
+                    None => Ok(()),
+                }
+            }
         }
 
         impl $crate::resources::TagApi for Tagging<'_> {

@@ -129,13 +129,8 @@ async fn update(ctx: &Ctx, tags: &TagDiff) -> Result<(), AwsError> {
 
 async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
     let name = ctx.stack.topic_name();
-    let deleted = ctx
-        .clients
-        .sns
-        .delete_topic()
-        .topic_arn(ctx.topic_arn())
-        .send()
-        .await;
+    let sns = &ctx.clients.sns;
+    let deleted = sns.delete_topic().topic_arn(ctx.topic_arn()).send().await;
     Calls::new(KIND, &name).gone("DeleteTopic", deleted, |e| e.is_not_found_exception())
 }
 

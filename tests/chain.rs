@@ -122,6 +122,18 @@ fn sorted<K: Ord + Clone, V: Ord + Clone>(it: impl IntoIterator<Item = (K, V)>) 
     v
 }
 
+/// Any service's tag list (IAM's and SNS's Tag types differ) as sorted
+/// (key, value) pairs.
+macro_rules! tag_pairs {
+    ($tags:expr) => {
+        sorted(
+            $tags
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string())),
+        )
+    };
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn fresh_up_creates_every_resource_with_exact_attributes() {
     let acct = Account::new();
@@ -194,15 +206,7 @@ async fn fresh_up_creates_every_resource_with_exact_attributes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        sorted(
-            topic_tags
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-        ),
-        expected_tags("seed")
-    );
+    assert_eq!(tag_pairs!(topic_tags.tags()), expected_tags("seed"));
 
     // Permission: only SNS, only from this topic.
     let policy = c
@@ -299,15 +303,7 @@ async fn fresh_up_creates_every_resource_with_exact_attributes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        sorted(
-            role_tags
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-        ),
-        expected_tags("seed")
-    );
+    assert_eq!(tag_pairs!(role_tags.tags()), expected_tags("seed"));
 
     // Log group: retention set, tagged.
     let groups = c
@@ -957,11 +953,7 @@ async fn stray_tags_added_out_of_band_are_removed_and_nothing_else_is_written() 
         .send()
         .await
         .unwrap();
-    let role_tags = sorted(
-        role.tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string())),
-    );
+    let role_tags = tag_pairs!(role.tags());
     assert!(!role_tags.contains(&stray()), "{role_tags:?}");
     let topic_tags = c
         .sns
@@ -970,13 +962,5 @@ async fn stray_tags_added_out_of_band_are_removed_and_nothing_else_is_written() 
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        sorted(
-            topic_tags
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-        ),
-        expected_tags("tagged")
-    );
+    assert_eq!(tag_pairs!(topic_tags.tags()), expected_tags("tagged"));
 }

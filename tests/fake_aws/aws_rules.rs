@@ -20,20 +20,8 @@ use crate::support::Account;
 
 const BUSY: &str = "The operation cannot be performed at this time.";
 
+use crate::support::function_states as states;
 pub(crate) use crate::support::wait_function_ready as wait_ready;
-
-async fn states(lambda: &aws_sdk_lambda::Client, name: &str) -> (State, LastUpdateStatus) {
-    let c = lambda
-        .get_function_configuration()
-        .function_name(name)
-        .send()
-        .await
-        .unwrap();
-    (
-        c.state().cloned().unwrap(),
-        c.last_update_status().cloned().unwrap(),
-    )
-}
 
 fn code_and_message<E: ProvideErrorMetadata>(err: &SdkError<E>) -> (String, String) {
     (

@@ -323,6 +323,22 @@ impl Account {
     }
 }
 
+/// The function's State and LastUpdateStatus, read once.
+pub async fn function_states(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+) -> (
+    aws_sdk_lambda::types::State,
+    aws_sdk_lambda::types::LastUpdateStatus,
+) {
+    let got = lambda.get_function_configuration().function_name(name);
+    let c = got.send().await.unwrap();
+    (
+        c.state().cloned().unwrap(),
+        c.last_update_status().cloned().unwrap(),
+    )
+}
+
 /// What relayctl does before each Lambda write: poll until the function is
 /// neither Pending nor InProgress (the fake keeps it so for a few reads after
 /// each create or update, like AWS).
@@ -335,14 +351,7 @@ pub async fn wait_function_ready(
 ) {
     use aws_sdk_lambda::types::{LastUpdateStatus, State};
     for _ in 0..20 {
-        let c = lambda
-            .get_function_configuration()
-            .function_name(name)
-            .send()
-            .await
-            .unwrap();
-        let state = c.state().cloned().unwrap();
-        let update = c.last_update_status().cloned().unwrap();
+        let (state, update) = function_states(lambda, name).await;
         if state != State::Pending && update != LastUpdateStatus::InProgress {
             return (state, update);
         }

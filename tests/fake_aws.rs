@@ -18,7 +18,7 @@ use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use base64::Engine;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::{Account, Call};
+use support::{Account, Call, cpu_alarm};
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 const ROLE_NOT_ASSUMABLE: &str = "The role defined for the function cannot be assumed by Lambda.";
@@ -102,23 +102,6 @@ async fn create_function(
     SdkError<aws_sdk_lambda::operation::create_function::CreateFunctionError>,
 > {
     function_request(lambda, name, role_arn, zip).send().await
-}
-
-/// PutMetricAlarm of `name`: EC2 CPUUtilization, Average over 60 s, one
-/// period, above 80; a later setter replaces any of these.
-fn cpu_alarm(
-    cw: &aws_sdk_cloudwatch::Client,
-    name: &str,
-) -> aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder {
-    cw.put_metric_alarm()
-        .alarm_name(name)
-        .metric_name("CPUUtilization")
-        .namespace("AWS/EC2")
-        .statistic(Statistic::Average)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(80.0)
-        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
 }
 
 /// HTTP status of the response behind an SDK error (0 when there was none).

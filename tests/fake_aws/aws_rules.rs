@@ -13,10 +13,9 @@ use futures::future::join_all;
 use serde_json::json;
 
 use super::{
-    bootstrap_zip, cpu_alarm, create_function, create_role, function_request, parse, role_request,
-    status,
+    bootstrap_zip, create_function, create_role, function_request, parse, role_request, status,
 };
-use crate::support::Account;
+use crate::support::{Account, cpu_alarm};
 
 const BUSY: &str = "The operation cannot be performed at this time.";
 

@@ -323,6 +323,24 @@ impl Account {
     }
 }
 
+/// PutMetricAlarm of `name`: EC2 CPUUtilization, Average over 60 s, one
+/// period, above 80; a later setter replaces any of these.
+pub fn cpu_alarm(
+    cw: &aws_sdk_cloudwatch::Client,
+    name: &str,
+) -> aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+    cw.put_metric_alarm()
+        .alarm_name(name)
+        .metric_name("CPUUtilization")
+        .namespace("AWS/EC2")
+        .statistic(Statistic::Average)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(80.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+}
+
 /// The function's State and LastUpdateStatus, read once.
 pub async fn function_states(
     lambda: &aws_sdk_lambda::Client,

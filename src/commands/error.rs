@@ -9,7 +9,7 @@ use crate::package::PackageError;
 use crate::report::{Diagnostic, Location};
 
 /// Everything that can stop a command. Remedies are data (`hint`), shown
-/// by `report::render`.
+/// by `report::Report` (see `Diagnostic` below).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]

@@ -3,12 +3,12 @@
 mod apply;
 mod aws;
 mod change;
-pub mod cli;
+mod cli;
 mod commands;
 pub mod config;
 mod display;
-mod lock;
 mod export;
+mod lock;
 mod pacing;
 pub mod package;
 mod plan;
@@ -20,4 +20,19 @@ mod smoke;
 mod status;
 mod style;
 
-pub use commands::{parse_args, run};
+use std::process::ExitCode;
+
+/// The whole program: parse the command line, run the command, and map
+/// the outcome to an exit code (0 ok, 1 error, 2 usage or pending changes).
+pub fn main() -> ExitCode {
+    match commands::parse_args() {
+        Ok(cli) => commands::run(cli),
+        Err(code) => code,
+    }
+}
+
+/// The command line's definition (tests/readme.rs checks the README's
+/// command reference against it).
+pub fn command() -> clap::Command {
+    <cli::Cli as clap::CommandFactory>::command()
+}

@@ -31,10 +31,10 @@ use crate::config::{Architecture, Stack};
 
 /// Cargo profile for the handler (workspace Cargo.toml: opt-level s, LTO,
 /// panic=abort, strip).
-pub const PROFILE: &str = "lambda";
+pub(crate) const PROFILE: &str = "lambda";
 
 /// Lambda runs a custom runtime's executable under this name.
-pub const BOOTSTRAP: &str = "bootstrap";
+pub(crate) const BOOTSTRAP: &str = "bootstrap";
 
 /// provided.al2023 ships glibc 2.34; zig links against exactly that version
 /// when the target carries it as a suffix.
@@ -46,7 +46,7 @@ const INSTALL_HINT: &str = "python3 -m venv .venv && .venv/bin/pip install cargo
 
 /// A Lambda deployment package, ready to upload.
 #[derive(Clone)]
-pub struct Package {
+pub(crate) struct Package {
     /// The zip's bytes.
     pub zip: Vec<u8>,
     /// base64 SHA-256 of `zip`, the form Lambda reports as CodeSha256.
@@ -181,12 +181,12 @@ fn summary(entries: &[String]) -> String {
 }
 
 /// The Rust target for an architecture, with the glibc version provided.al2023 has.
-pub fn zig_target(arch: Architecture) -> String {
+pub(crate) fn zig_target(arch: Architecture) -> String {
     format!("{}{GLIBC_SUFFIX}", rust_target(arch))
 }
 
 /// The plain Rust target triple (what rustup installs and cargo names folders after).
-pub fn rust_target(arch: Architecture) -> &'static str {
+pub(crate) fn rust_target(arch: Architecture) -> &'static str {
     match arch {
         Architecture::X86_64 => "x86_64-unknown-linux-gnu",
         Architecture::Arm64 => "aarch64-unknown-linux-gnu",
@@ -196,7 +196,7 @@ pub fn rust_target(arch: Architecture) -> &'static str {
 /// The cargo-zigbuild invocation for the handler. Pure: builds the Command,
 /// runs nothing. `target_dir` is the workspace's target folder, so the
 /// handler shares one build cache with everything else.
-pub fn build_command(handler_dir: &Path, arch: Architecture, target_dir: &Path) -> Command {
+pub(crate) fn build_command(handler_dir: &Path, arch: Architecture, target_dir: &Path) -> Command {
     let mut cmd = Command::new("cargo");
     cmd.arg("zigbuild")
         .arg("--profile")
@@ -218,7 +218,7 @@ pub fn build_command(handler_dir: &Path, arch: Architecture, target_dir: &Path) 
 
 /// Where `build_command` leaves the binary: cargo-zigbuild drops the glibc
 /// suffix from the folder name.
-pub fn built_binary(target_dir: &Path, arch: Architecture) -> PathBuf {
+pub(crate) fn built_binary(target_dir: &Path, arch: Architecture) -> PathBuf {
     target_dir
         .join(rust_target(arch))
         .join(PROFILE)
@@ -229,7 +229,7 @@ pub fn built_binary(target_dir: &Path, arch: Architecture) -> PathBuf {
 /// Cargo's progress and errors stream to our stderr as they happen (a cold
 /// LTO build takes minutes); its stdout goes to stderr too, since our stdout
 /// carries only results (`--output json`).
-pub fn build(
+pub(crate) fn build(
     handler_dir: &Path,
     arch: Architecture,
     target_dir: &Path,
@@ -271,7 +271,7 @@ pub fn build(
 }
 
 /// Builds the stack's handler and packages it.
-pub fn build_package(stack: &Stack, target_dir: &Path) -> Result<Package, PackageError> {
+pub(crate) fn build_package(stack: &Stack, target_dir: &Path) -> Result<Package, PackageError> {
     let binary = build(&stack.handler.path, stack.handler.architecture, target_dir)?;
     let bytes = std::fs::read(&binary).map_err(|source| PackageError::Read {
         path: binary.clone(),
@@ -287,7 +287,7 @@ pub fn build_package(stack: &Stack, target_dir: &Path) -> Result<Package, Packag
 
 /// Reads a prebuilt package (`--zip PATH`) and checks Lambda can run it: a
 /// zip with a top-level `bootstrap` file that is executable.
-pub fn from_zip_file(path: &Path) -> Result<Package, PackageError> {
+pub(crate) fn from_zip_file(path: &Path) -> Result<Package, PackageError> {
     let zip = std::fs::read(path).map_err(|source| PackageError::Read {
         path: path.to_path_buf(),
         source,

@@ -17,13 +17,14 @@ use serde::Serialize;
 
 use crate::apply::ApplyError;
 use crate::aws::AwsError;
-use crate::commands;
 use crate::config::ConfigError;
 use crate::lock::LockError;
 use crate::package::PackageError;
 
-/// What every error relayctl reports can say about itself, as data.
-pub trait Diagnostic {
+/// What every error relayctl reports can say about itself, as data. The
+/// command layer implements it for its own error type, so this module needs
+/// to know no command.
+pub trait Diagnostic: Error + 'static {
     /// Stable across releases: `E302` always means "no AWS credentials".
     fn code(&self) -> &'static str;
     /// The remedy, if there is one worth saying.
@@ -147,48 +148,6 @@ impl Diagnostic for ApplyError {
     }
 }
 
-impl Diagnostic for commands::Error {
-    fn code(&self) -> &'static str {
-        use commands::Error as E;
-        match self {
-            E::Config(e) => e.code(),
-            E::Package(e) => e.code(),
-            E::Aws(e) => e.code(),
-            E::Apply(e) => e.code(),
-            E::Lock(e) => e.code(),
-            E::Interrupted { .. } => "E106",
-            E::Export(e) => e.code(),
-            E::ZipArchitecture { .. } => "E211",
-            E::Foreign(found) => match found.as_slice() {
-                [one] => one.code(),
-                _ => "E304",
-            },
-            E::NotUp(_) => "E307",
-            E::NoSecret(_) => "E309",
-            E::SecretInput(_) => "E105",
-            E::NoSuchAlarm(_) => "E101",
-            E::NotConfirmed { .. } => "E102",
-            E::Cancelled => "E103",
-            E::InitExists { .. } => "E104",
-            E::OneRegion(_) => "E107",
-            E::Stdin(_) => "E401",
-            E::Write { .. } => "E402",
-        }
-    }
-    fn hint(&self) -> Option<String> {
-        commands::Error::hint(self)
-    }
-    fn location(&self) -> Option<Location> {
-        use commands::Error as E;
-        match self {
-            E::Config(e) => Diagnostic::location(e),
-            E::Package(e) => e.location(),
-            E::InitExists { file } | E::Write { file, .. } => Some(Location::file(file.clone())),
-            _ => None,
-        }
-    }
-}
-
 impl Location {
     pub fn file(file: PathBuf) -> Location {
         Location {
@@ -200,11 +159,8 @@ impl Location {
     }
 }
 
-/// The error as a `Diagnostic`, when it is one of relayctl's own types.
+/// A cause as a `Diagnostic`, when it is one of the lower layers' types.
 fn diagnostic<'a>(err: &'a (dyn Error + 'static)) -> Option<&'a dyn Diagnostic> {
-    if let Some(e) = err.downcast_ref::<commands::Error>() {
-        return Some(e);
-    }
     if let Some(e) = err.downcast_ref::<ConfigError>() {
         return Some(e);
     }
@@ -237,13 +193,12 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn of(err: &(dyn Error + 'static)) -> Report {
-        let top = diagnostic(err);
-        let message = err.to_string();
+    pub fn of(top: &dyn Diagnostic) -> Report {
+        let message = top.to_string();
         let mut said = message.clone();
         let mut causes = Vec::new();
-        let mut hints: Vec<String> = top.and_then(Diagnostic::hint).into_iter().collect();
-        let mut next = err.source();
+        let mut hints: Vec<String> = top.hint().into_iter().collect();
+        let mut next = top.source();
         while let Some(cause) = next {
             let text = cause.to_string();
             if !said.contains(&text) {
@@ -257,11 +212,11 @@ impl Report {
         // Some messages carry their hint already (config's, for now).
         hints.retain(|h| !said.contains(h.as_str()));
         Report {
-            code: top.map_or("E000", Diagnostic::code),
+            code: top.code(),
             message,
             causes,
             hint: (!hints.is_empty()).then(|| hints.join("\n")),
-            location: top.and_then(Diagnostic::location),
+            location: top.location(),
         }
     }
 
@@ -295,7 +250,7 @@ impl Report {
 
 /// Plain text of an error, as tests want it.
 #[cfg(test)]
-pub fn render(err: &(dyn Error + 'static)) -> String {
+pub fn render(err: &dyn Diagnostic) -> String {
     Report::of(err).text(false)
 }
 
@@ -317,7 +272,7 @@ pub fn escape(s: &str) -> String {
 
 /// Prints the error on stderr: text (coloured when stderr takes colour) or
 /// one JSON object.
-pub fn eprint(err: &(dyn Error + 'static), json: bool) {
+pub fn eprint(err: &dyn Diagnostic, json: bool) {
     use std::io::Write as _;
     let report = Report::of(err);
     let mut stderr = anstream::stderr();
@@ -339,7 +294,7 @@ mod tests {
 
     #[test]
     fn text_and_json_carry_the_same_facts() {
-        let err = commands::Error::from(AwsError::NoRegion);
+        let err = AwsError::NoRegion;
         let report = Report::of(&err);
         assert_eq!(
             report.text(false),

@@ -17,7 +17,7 @@ use crate::aws::AwsError;
 use crate::config::Route;
 
 use crate::resources::{
-    Ctx, LiveState, alarm, found, log_group, permission, single_live, subscription,
+    Calls, Ctx, LiveState, alarm, log_group, permission, single_live, subscription,
 };
 
 /// What the handler logs per notification (handler/src/lib.rs, `Relay::handle`).
@@ -176,13 +176,10 @@ async fn log_lines_since(ctx: &Ctx, group: &str, since_ms: i64) -> Result<Vec<St
         .try_collect()
         .await;
     // No group yet means no invocation yet.
-    let pages = found(
-        pages,
-        |e| e.is_resource_not_found_exception(),
-        log_group::KIND.label,
-        group,
-        "FilterLogEvents",
-    )?;
+    let calls = Calls::new(log_group::KIND, group);
+    let pages = calls.found("FilterLogEvents", pages, |e| {
+        e.is_resource_not_found_exception()
+    })?;
     Ok(pages
         .unwrap_or_default()
         .iter()

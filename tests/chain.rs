@@ -10,6 +10,7 @@ use std::process::Output;
 use assert_cmd::Command;
 use base64::Engine as _;
 use sha2::Digest as _;
+use support::cli::{ok, relayctl_at, text};
 use support::{Account, Call};
 
 const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/secret-token";
@@ -63,31 +64,7 @@ impl Stack {
 }
 
 fn relayctl(acct: &Account, stack: &Stack, args: &[&str]) -> Output {
-    let mut cmd = Command::cargo_bin("relayctl").unwrap();
-    cmd.envs(acct.env())
-        .env("SLACK_WEBHOOK_URL", WEBHOOK)
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("RELAYCTL_PROPAGATION_TIMEOUT_S", "30")
-        .arg("-f")
-        .arg(stack.file())
-        .args(args);
-    cmd.output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "relayctl failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
+    relayctl_at(acct, &stack.file(), WEBHOOK, args)
 }
 
 fn up(acct: &Account, stack: &Stack, zip: &str) -> Output {
@@ -143,6 +120,18 @@ fn sorted<K: Ord + Clone, V: Ord + Clone>(it: impl IntoIterator<Item = (K, V)>) 
     let mut v: Vec<_> = it.into_iter().collect();
     v.sort();
     v
+}
+
+/// Any service's tag list (IAM's and SNS's Tag types differ) as sorted
+/// (key, value) pairs.
+macro_rules! tag_pairs {
+    ($tags:expr) => {
+        sorted(
+            $tags
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string())),
+        )
+    };
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -217,15 +206,7 @@ async fn fresh_up_creates_every_resource_with_exact_attributes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        sorted(
-            topic_tags
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-        ),
-        expected_tags("seed")
-    );
+    assert_eq!(tag_pairs!(topic_tags.tags()), expected_tags("seed"));
 
     // Permission: only SNS, only from this topic.
     let policy = c
@@ -322,15 +303,7 @@ async fn fresh_up_creates_every_resource_with_exact_attributes() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        sorted(
-            role_tags
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-        ),
-        expected_tags("seed")
-    );
+    assert_eq!(tag_pairs!(role_tags.tags()), expected_tags("seed"));
 
     // Log group: retention set, tagged.
     let groups = c
@@ -981,11 +954,7 @@ async fn stray_tags_added_out_of_band_are_removed_and_nothing_else_is_written() 
         .send()
         .await
         .unwrap();
-    let role_tags = sorted(
-        role.tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string())),
-    );
+    let role_tags = tag_pairs!(role.tags());
     assert!(!role_tags.contains(&stray()), "{role_tags:?}");
     let topic_tags = c
         .sns
@@ -994,13 +963,5 @@ async fn stray_tags_added_out_of_band_are_removed_and_nothing_else_is_written() 
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        sorted(
-            topic_tags
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-        ),
-        expected_tags("tagged")
-    );
+    assert_eq!(tag_pairs!(topic_tags.tags()), expected_tags("tagged"));
 }

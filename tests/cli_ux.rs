@@ -6,16 +6,12 @@
 mod support;
 
 use std::path::Path;
-use std::process::Output;
 
 use assert_cmd::Command;
 use support::Account;
+use support::cli::{ok, text};
 
 const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/ux-secret";
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// relayctl with no AWS configuration at all: nothing from this machine's
 /// ~/.aws or environment leaks into a test.
@@ -44,18 +40,6 @@ fn with_account(acct: &Account, dir: &Path) -> Command {
         .env("AWS_MAX_ATTEMPTS", "1")
         .env("RELAYCTL_PROPAGATION_TIMEOUT_S", "30");
     cmd
-}
-
-#[track_caller]
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "relayctl failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
 }
 
 /// A folder with a stack for the fake account and a handler zip.

@@ -18,7 +18,7 @@ use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use base64::Engine;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::{Account, Call};
+use support::{Account, Call, cpu_alarm};
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 const ROLE_NOT_ASSUMABLE: &str = "The role defined for the function cannot be assumed by Lambda.";
@@ -59,16 +59,37 @@ fn parse(json_text: &str) -> Value {
     serde_json::from_str(json_text).unwrap_or_else(|e| panic!("not JSON ({e}): {json_text}"))
 }
 
-async fn create_role(iam: &aws_sdk_iam::Client, name: &str) -> String {
+/// CreateRole of `name` with the Lambda trust policy, to send as it is or
+/// with more (tags) first.
+fn role_request(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+) -> aws_sdk_iam::operation::create_role::builders::CreateRoleFluentBuilder {
     iam.create_role()
         .role_name(name)
         .assume_role_policy_document(TRUST)
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap()
-        .arn
+}
+
+async fn create_role(iam: &aws_sdk_iam::Client, name: &str) -> String {
+    let created = role_request(iam, name).send().await.unwrap();
+    created.role.unwrap().arn
+}
+
+/// CreateFunction of `name` (provided.al2023, handler bootstrap) running as
+/// `role_arn` with `zip`, to send as it is or with more first.
+fn function_request(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    role_arn: &str,
+    zip: &[u8],
+) -> aws_sdk_lambda::operation::create_function::builders::CreateFunctionFluentBuilder {
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(Runtime::Providedal2023)
+        .handler("bootstrap")
+        .role(role_arn)
+        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
 }
 
 async fn create_function(
@@ -80,15 +101,7 @@ async fn create_function(
     aws_sdk_lambda::operation::create_function::CreateFunctionOutput,
     SdkError<aws_sdk_lambda::operation::create_function::CreateFunctionError>,
 > {
-    lambda
-        .create_function()
-        .function_name(name)
-        .runtime(Runtime::Providedal2023)
-        .handler("bootstrap")
-        .role(role_arn)
-        .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
-        .send()
-        .await
+    function_request(lambda, name, role_arn, zip).send().await
 }
 
 /// HTTP status of the response behind an SDK error (0 when there was none).
@@ -105,10 +118,7 @@ async fn iam_role_round_trip() {
     let iam = aws_sdk_iam::Client::new(&acct.sdk_config());
     let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
 
-    let created = iam
-        .create_role()
-        .role_name("t-relay")
-        .assume_role_policy_document(TRUST)
+    let created = role_request(&iam, "t-relay")
         .tags(tag("relayctl:stack", "t"))
         .send()
         .await
@@ -356,17 +366,7 @@ async fn lambda_function_round_trip() {
     acct.reset_calls();
 
     let zip = bootstrap_zip("#!/bin/sh\necho v1\n");
-    let created = lambda
-        .create_function()
-        .function_name("t-relay")
-        .runtime(Runtime::Providedal2023)
-        .handler("bootstrap")
-        .role(&role)
-        .code(
-            FunctionCode::builder()
-                .zip_file(Blob::new(zip.clone()))
-                .build(),
-        )
+    let created = function_request(&lambda, "t-relay", &role, &zip)
         .memory_size(128)
         .timeout(10)
         .architectures(Architecture::X8664)
@@ -710,13 +710,7 @@ async fn duplicates_are_refused_like_aws() {
     let sns = aws_sdk_sns::Client::new(&cfg);
 
     let role = create_role(&iam, "t-relay").await;
-    let err = iam
-        .create_role()
-        .role_name("t-relay")
-        .assume_role_policy_document(TRUST)
-        .send()
-        .await
-        .unwrap_err();
+    let err = role_request(&iam, "t-relay").send().await.unwrap_err();
     assert!(
         err.as_service_error()
             .is_some_and(|e| e.is_entity_already_exists_exception()),
@@ -1023,31 +1017,13 @@ async fn cloudwatch_describe_alarms_paginates() {
     let cw = aws_sdk_cloudwatch::Client::new(&acct.sdk_config());
     // Created out of order: AWS lists alarms sorted by name.
     for i in [3, 0, 4, 1, 2] {
-        cw.put_metric_alarm()
-            .alarm_name(format!("fleet-{i}"))
-            .namespace("AWS/EC2")
-            .metric_name("CPUUtilization")
-            .statistic(Statistic::Average)
-            .period(60)
-            .evaluation_periods(1)
+        cpu_alarm(&cw, &format!("fleet-{i}"))
             .threshold(f64::from(i) + 0.25)
-            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
             .send()
             .await
             .unwrap();
     }
-    cw.put_metric_alarm()
-        .alarm_name("other")
-        .namespace("AWS/EC2")
-        .metric_name("CPUUtilization")
-        .statistic(Statistic::Average)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .unwrap();
+    cpu_alarm(&cw, "other").threshold(1.0).send().await.unwrap();
 
     let mut pages = Vec::new();
     let mut token: Option<String> = None;

@@ -10,12 +10,12 @@ mod support;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::{Dimension, StateValue};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, LogType, Runtime};
 use serde_json::{Value, json};
-use support::Account;
 use support::chain::{SlackSink, echo_zip, handler_zip};
+use support::{Account, cpu_alarm};
 
 const REGION_LONG_NAME: &str = "US East (N. Virginia)";
 
@@ -161,17 +161,8 @@ impl Aws {
     }
 
     async fn alarm(&self, name: &str, alarm_actions: &[&str], ok_actions: &[&str]) {
-        self.cw
-            .put_metric_alarm()
-            .alarm_name(name)
+        cpu_alarm(&self.cw, name)
             .alarm_description("CPU above 80 %")
-            .metric_name("CPUUtilization")
-            .namespace("AWS/EC2")
-            .statistic(Statistic::Average)
-            .period(60)
-            .evaluation_periods(1)
-            .threshold(80.0)
-            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
             .dimensions(
                 Dimension::builder()
                     .name("InstanceId")

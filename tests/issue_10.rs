@@ -8,8 +8,8 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
 use support::Account;
+use support::cli::{exit, ok, relayctl_at, text};
 
 const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/secret-token";
 const INSTANCE: &str = "i-0123456789abcdef0";
@@ -66,42 +66,7 @@ impl Stack {
 }
 
 fn relayctl(acct: &Account, stack: &Stack, args: &[&str]) -> Output {
-    let mut cmd = Command::cargo_bin("relayctl").unwrap();
-    cmd.envs(acct.env())
-        .env("SLACK_WEBHOOK_URL", WEBHOOK)
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("RELAYCTL_PROPAGATION_TIMEOUT_S", "30")
-        .arg("-f")
-        .arg(stack.file())
-        .args(args);
-    cmd.output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "relayctl failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
-}
-
-#[track_caller]
-fn exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    relayctl_at(acct, &stack.file(), WEBHOOK, args)
 }
 
 fn up(acct: &Account, stack: &Stack) -> Output {

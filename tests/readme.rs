@@ -16,7 +16,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use clap::CommandFactory;
 use regex::Regex;
 
 const README: &str = include_str!("../README.md");
@@ -153,7 +152,7 @@ fn flag_words(cells: BTreeSet<String>) -> BTreeSet<String> {
 
 #[test]
 fn every_command_and_flag_has_a_row_and_every_row_is_in_the_cli() {
-    let mut cli = relayctl::cli::Cli::command();
+    let mut cli = relayctl::command();
     cli.build();
     // Top-level: the globals plus clap's --help and --version.
     let mut globals = own_args(&cli, true);

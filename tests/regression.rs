@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 use support::Account;
+use support::cli::{ok, text};
 
 const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/secret-token";
 
@@ -62,22 +63,6 @@ impl Stack {
         }
         cmd.output().unwrap()
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "relayctl failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    out
 }
 
 fn lambda(acct: &Account) -> aws_sdk_lambda::Client {

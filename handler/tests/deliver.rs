@@ -1,10 +1,11 @@
 //! Delivery against a Slack mock: retries, Slack errors, the time budget,
 //! and the webhook URL never reaching a log line or an error.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::Logs;
 use relay_handler::deliver::{DeliveryError, RetryPolicy, Slack, https_client};
 use relay_handler::webhook::WebhookUrl;
 use relay_handler::{Relay, event, render};
@@ -13,50 +14,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const HOOK_PATH: &str = "/services/T0000000/B0000000/SeCrEtToKeN123";
 
-/// Collects everything the fmt subscriber writes.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    /// Installs a capturing subscriber for this thread (tokio::test runs
-    /// the test and the client's tasks on one thread).
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::TRACE)
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    fn assert_no_secret(&self) {
-        let text = self.text();
-        assert!(
-            !text.contains(HOOK_PATH),
-            "webhook path leaked into logs:\n{text}"
-        );
-        assert!(
-            !text.contains("SeCrEtToKeN123"),
-            "webhook token leaked into logs:\n{text}"
-        );
-    }
-}
+/// What must never reach a log line.
+const SECRETS: &[&str] = &[HOOK_PATH, "SeCrEtToKeN123"];
 
 fn fast_policy() -> RetryPolicy {
     RetryPolicy {
@@ -82,7 +41,7 @@ fn in_secs(s: u64) -> Instant {
 
 #[tokio::test]
 async fn delivers_on_200() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::TRACE);
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(HOOK_PATH))
@@ -99,12 +58,12 @@ async fn delivers_on_200() {
         .await
         .unwrap();
     assert_eq!(attempts, 1);
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 #[tokio::test]
 async fn retries_429_after_retry_after() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::TRACE);
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(
@@ -138,12 +97,12 @@ async fn retries_429_after_retry_after() {
         "{}",
         logs.text()
     );
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 #[tokio::test]
 async fn retries_5xx_with_backoff() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::TRACE);
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(500).set_body_string("rollup_error"))
@@ -162,12 +121,12 @@ async fn retries_5xx_with_backoff() {
         .await
         .unwrap();
     assert_eq!(attempts, 3);
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 #[tokio::test]
 async fn slack_4xx_is_not_retried_and_is_logged_by_name() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::TRACE);
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(404).set_body_string("channel_not_found"))
@@ -184,12 +143,12 @@ async fn slack_4xx_is_not_retried_and_is_logged_by_name() {
     );
     assert!(logs.text().contains("channel_not_found"), "{}", logs.text());
     assert!(!err.to_string().contains(HOOK_PATH));
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 #[tokio::test]
 async fn slow_slack_cannot_outlast_the_deadline() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::TRACE);
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(
@@ -211,7 +170,7 @@ async fn slow_slack_cannot_outlast_the_deadline() {
         took < budget + Duration::from_millis(300),
         "overran the budget: {took:?}"
     );
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 #[tokio::test]
@@ -236,7 +195,7 @@ async fn retry_after_beyond_the_deadline_fails_now() {
 
 #[tokio::test]
 async fn connection_errors_are_retried_and_scrubbed() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::TRACE);
     // A port with nothing listening: bind, note it, close it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -258,12 +217,12 @@ async fn connection_errors_are_retried_and_scrubbed() {
         "{err:?}"
     );
     assert!(!format!("{err} {err:?}").contains("SeCrEtToKeN123"));
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 #[tokio::test]
 async fn one_failing_record_does_not_stop_the_others() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::TRACE);
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(body_string_contains("web-1 high CPU"))
@@ -297,14 +256,14 @@ async fn one_failing_record_does_not_stop_the_others() {
             .iter()
             .all(|r| String::from_utf8_lossy(&r.body).contains("\"channel\":\"#alerts\""))
     );
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 /// Issue 11 item 5: a 400 whose body echoes the request path, raw and
 /// percent-encoded, leaves no part of it in the error, errorType or logs.
 #[tokio::test]
 async fn echoed_path_never_reaches_error_type_or_logs() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::TRACE);
     let server = MockServer::start().await;
     let encoded = HOOK_PATH.replace('/', "%2F");
     let body = format!(
@@ -331,13 +290,13 @@ async fn echoed_path_never_reaches_error_type_or_logs() {
         );
         assert!(!logs.text().contains(part), "{part}: {}", logs.text());
     }
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 /// Log lines carry untrusted alarm names escaped: no raw ESC, no forged line.
 #[tokio::test]
 async fn hostile_alarm_names_are_escaped_in_logs() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::TRACE);
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_string("ok"))

@@ -3,10 +3,11 @@
 //! is gone, and SSM's errors named at init. SSM and Slack are wiremock
 //! servers.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::Logs;
 use relay_handler::Relay;
 use relay_handler::deliver::{RetryPolicy, https_client};
 use relay_handler::ssm::{ENDPOINT_SSM_VAR, SsmClient, SsmError};
@@ -20,42 +21,8 @@ const NEW_PATH: &str = "/services/T0SSM/B0NEW/newSecretToken2";
 const ACCESS_KEY: &str = "AKIDEXAMPLE";
 const SESSION_TOKEN: &str = "session-token-example";
 
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::DEBUG)
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    fn assert_no_secret(&self) {
-        let text = self.text();
-        for secret in ["oldSecretToken1", "newSecretToken2", "B0OLD", "B0NEW"] {
-            assert!(!text.contains(secret), "{secret} leaked into logs:\n{text}");
-        }
-    }
-}
+/// What must never reach a log line.
+const SECRETS: &[&str] = &["oldSecretToken1", "newSecretToken2", "B0OLD", "B0NEW"];
 
 fn fast_policy() -> RetryPolicy {
     RetryPolicy {
@@ -186,7 +153,7 @@ async fn get_parameter_is_a_signed_json_11_request() {
 
 #[tokio::test]
 async fn the_parameter_is_read_once_for_many_invocations() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::DEBUG);
     let (ssm, slack) = (MockServer::start().await, MockServer::start().await);
     Mock::given(method("POST"))
         .respond_with(value(format!("{}{OLD_PATH}", slack.uri())))
@@ -205,12 +172,12 @@ async fn the_parameter_is_read_once_for_many_invocations() {
     }
     ssm.verify().await;
     slack.verify().await;
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 #[tokio::test]
 async fn a_rotated_webhook_is_picked_up_without_a_redeploy() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::DEBUG);
     let (ssm, slack) = (MockServer::start().await, MockServer::start().await);
     Mock::given(method("POST"))
         .respond_with(value(format!("{}{OLD_PATH}", slack.uri())))
@@ -263,12 +230,12 @@ async fn a_rotated_webhook_is_picked_up_without_a_redeploy() {
         "{}",
         logs.text()
     );
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 #[tokio::test]
 async fn only_one_re_read_per_invocation() {
-    let (logs, _guard) = Logs::capture();
+    let (logs, _guard) = Logs::capture(tracing::Level::DEBUG);
     let (ssm, slack) = (MockServer::start().await, MockServer::start().await);
     Mock::given(method("POST"))
         .respond_with(value(format!("{}{OLD_PATH}", slack.uri())))
@@ -309,7 +276,7 @@ async fn only_one_re_read_per_invocation() {
         ),
         (1, 2)
     );
-    logs.assert_no_secret();
+    logs.assert_absent(SECRETS);
 }
 
 #[tokio::test]

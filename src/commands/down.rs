@@ -74,7 +74,12 @@ fn unanswerable(args: &DownArgs, plan: &Plan) -> Result<()> {
 }
 
 /// `place`: the region, or the regions.
-pub(in crate::commands) fn question(count: usize, stack: &str, account: &str, place: &str) -> String {
+pub(in crate::commands) fn question(
+    count: usize,
+    stack: &str,
+    account: &str,
+    place: &str,
+) -> String {
     format!(
         "\nDelete these {count} resource(s) of stack {stack} in account {account} ({place})?\n  \
          There is no undo. Only 'yes' will be accepted to approve.\n\n  Enter a value: "

@@ -13,10 +13,10 @@ use serde_json::json;
 use super::output::print;
 use super::session::load_stack;
 use super::{Error, Result};
-use crate::aws::{AwsError, Clients, Connection};
+use crate::aws::{Clients, Connection};
 use crate::cli::{Global, SecretCommand, SecretSetArgs};
-use crate::resources::found;
-use crate::resources::parameter::KIND;
+use crate::resources::Calls;
+use crate::resources::parameter::{self, KIND};
 use crate::secret::Secret;
 
 /// AWS: the key SSM uses for a SecureString when no KeyId is given.
@@ -45,17 +45,7 @@ async fn set(g: &Global, args: &SecretSetArgs) -> Result<ExitCode> {
     };
     let clients = Clients::connect(&conn, stack.region.as_deref()).await?;
     let ssm = &clients.ssm;
-    let existing = found(
-        ssm.get_parameter()
-            .name(&name)
-            .with_decryption(false)
-            .send()
-            .await,
-        |e| e.is_parameter_not_found(),
-        KIND.label,
-        &name,
-        "GetParameter",
-    )?;
+    let existing = parameter::get(ssm, &name).await?;
     let put = ssm
         .put_parameter()
         .name(&name)
@@ -66,7 +56,7 @@ async fn set(g: &Global, args: &SecretSetArgs) -> Result<ExitCode> {
     // parameter is created with the ownership tag and an existing one (ours
     // or made by hand) only gets a new version; its tags stay as they are.
     let created = existing.is_none();
-    let out = if created {
+    let sent = if created {
         let tags = stack
             .owner_tags()
             .into_iter()
@@ -76,8 +66,8 @@ async fn set(g: &Global, args: &SecretSetArgs) -> Result<ExitCode> {
         put.set_tags(Some(tags)).send().await
     } else {
         put.overwrite(true).send().await
-    }
-    .map_err(|e| AwsError::call(KIND.label, &name, "PutParameter", e))?;
+    };
+    let out = Calls::new(KIND, &name).ok("PutParameter", sent)?;
     let key = args.key_id.as_deref().unwrap_or(DEFAULT_KEY);
     let text = format!(
         "{} SSM parameter {name}: SecureString, version {}, key {key}. The webhook is not shown.\n",

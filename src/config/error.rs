@@ -42,10 +42,9 @@ pub mod codes {
 /// Each Display is complete on its own, hints included: the CLI prints
 /// `error: {e}` and nothing else. The same parts are data too: `code()`,
 /// `hint()`, `location()`, `problems()`.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {}: {source}", file.display())]
-    #[diagnostic(code(relayctl::config::read))]
     Read {
         file: PathBuf,
         source: std::io::Error,
@@ -58,17 +57,14 @@ pub enum ConfigError {
         limit,
         too_large_hint()
     )]
-    #[diagnostic(code(relayctl::config::too_large))]
     TooLarge { file: PathBuf, limit: u64 },
 
     /// A directory, FIFO, device or socket: reading it could block or never end.
     #[error("{} is {what}, not a regular file\n  hint: {}", file.display(), not_a_file_hint())]
-    #[diagnostic(code(relayctl::config::not_a_file))]
     NotAFile { file: PathBuf, what: &'static str },
 
     /// Every problem found, each with its own path, line and hint.
     #[error("{}", render_invalid(file, problems))]
-    #[diagnostic(code(relayctl::config::invalid))]
     Invalid {
         file: PathBuf,
         problems: Vec<Problem>,
@@ -78,7 +74,6 @@ pub enum ConfigError {
         "environment variable {var} is not set (named by slack.webhook_url_env)\n  hint: {}",
         missing_webhook_hint(var)
     )]
-    #[diagnostic(code(relayctl::config::missing_webhook))]
     MissingWebhook { var: String },
 
     /// The value is a secret: the message names the variable, never its value.
@@ -86,12 +81,10 @@ pub enum ConfigError {
         "environment variable {var}: {reason} (value not shown)\n  hint: {}",
         bad_webhook_hint(var)
     )]
-    #[diagnostic(code(relayctl::config::bad_webhook))]
     BadWebhook { var: String, reason: String },
 
     /// `handler.path` is needed for a build and is not a crate folder.
     #[error("handler.path: {} {problem}\n  hint: {}", path.display(), handler_source_hint())]
-    #[diagnostic(code(relayctl::config::handler_source))]
     HandlerSource {
         path: PathBuf,
         problem: &'static str,

@@ -40,15 +40,16 @@ mod validate;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use error::{ConfigError, Excerpt, Location, Problem, codes};
+use error::codes;
+pub use error::{ConfigError, Problem};
 pub use model::{
     Alarm, Architecture, Comparison, Handler, INSTANCE_STATES, LOG_RETENTION_DAYS, MAX_USER_TAGS,
     OWNER_TAG_KEY, Route, STATISTICS, Selector, Slack, Stack, Statistic, TREAT_MISSING_DATA,
     Target, UNITS,
 };
 pub use read::MAX_FILE_BYTES;
-pub use validate::is_region;
 pub use schema::field_paths;
+pub use validate::is_region;
 
 impl Stack {
     /// Reads and validates a stack file: a regular file of at most

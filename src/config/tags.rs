@@ -85,16 +85,7 @@ fn key_problem(key: &str) -> Option<(String, String)> {
             ),
         ));
     }
-    if !TAG_CHARACTERS.is_match(key) {
-        return Some((
-            format!(
-                "the key {} has characters AWS does not allow in tags",
-                shown(key)
-            ),
-            allowed_characters(),
-        ));
-    }
-    None
+    bad_characters("key", key)
 }
 
 fn value_problem(value: &str) -> Option<(String, String)> {
@@ -105,22 +96,22 @@ fn value_problem(value: &str) -> Option<(String, String)> {
             format!("tag values are at most {MAX_TAG_VALUE} characters"),
         ));
     }
-    if !TAG_CHARACTERS.is_match(value) {
-        return Some((
-            format!(
-                "the value {} has characters AWS does not allow in tags",
-                shown(value)
-            ),
-            allowed_characters(),
-        ));
-    }
-    None
+    bad_characters("value", value)
 }
 
-fn allowed_characters() -> String {
-    "AWS allows letters, digits, spaces and _ . : / = + - @ in tags; e.g. write \
-     `Jane (SRE)` as `Jane - SRE`"
-        .to_string()
+/// The problem with a tag key or value (`what`) that AWS would refuse.
+fn bad_characters(what: &str, text: &str) -> Option<(String, String)> {
+    (!TAG_CHARACTERS.is_match(text)).then(|| {
+        (
+            format!(
+                "the {what} {} has characters AWS does not allow in tags",
+                shown(text)
+            ),
+            "AWS allows letters, digits, spaces and _ . : / = + - @ in tags; e.g. write \
+             `Jane (SRE)` as `Jane - SRE`"
+                .to_string(),
+        )
+    })
 }
 
 #[cfg(test)]

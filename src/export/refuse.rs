@@ -56,7 +56,9 @@ mod tests {
         );
         let stack_sel = Stack::parse(&selector, std::path::Path::new("s.yaml")).unwrap();
         assert_eq!(
-            check_runtime_only(&stack_sel, "s.yaml").unwrap_err().to_string(),
+            check_runtime_only(&stack_sel, "s.yaml")
+                .unwrap_err()
+                .to_string(),
             "s.yaml: cannot export a template: alarms[1].instance_selector only resolves when relayctl runs"
         );
         // A stand-in for a selector: the second alarm "uses" it.

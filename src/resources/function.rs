@@ -6,23 +6,25 @@
 //! on, so they are separate attributes of one update here.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::create_function::CreateFunctionError;
+use aws_sdk_lambda::operation::delete_function::DeleteFunctionError;
+use aws_sdk_lambda::operation::get_function::GetFunctionError;
+use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
 use aws_sdk_lambda::operation::update_function_code::UpdateFunctionCodeError;
 use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationError;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Architecture, Environment, FunctionCode, LastUpdateStatus, Runtime, State,
 };
-use futures::FutureExt as _;
 use futures::future::BoxFuture;
+use futures::{FutureExt as _, TryFutureExt as _};
 
 use super::{
-    Ctx, LiveState, Operation, Registration, Single, Step, TagDiff, Tags, adopt, check_owner,
-    converge_tags, diff_tags, found, gone, log_group, render_tags, role, tag_api,
+    Calls, Ctx, LiveState, Operation, Registration, Step, TagDiff, Tags, adopt, check_owner,
+    diff_tags, log_group, render_tags, role, single_kind, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -188,10 +190,10 @@ pub enum Op {
 impl Operation for Op {
     fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
         match self {
-            Op::Create(want) => create(ctx, want).boxed(),
+            Op::Create(want) => create(ctx, want).map_ok(drop).boxed(),
             Op::Replace(want) => async move {
                 delete(ctx).await?;
-                create(ctx, want).await
+                create(ctx, want).await.map(drop)
             }
             .boxed(),
             Op::Update {
@@ -205,26 +207,7 @@ impl Operation for Op {
     }
 }
 
-impl Single for Live {
-    const KIND: Kind = KIND;
-    const IAM: &[super::iam::Grant] = IAM;
-
-    fn name(ctx: &Ctx) -> String {
-        ctx.stack.function_name()
-    }
-
-    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Live>, AwsError>> + Send {
-        read(ctx)
-    }
-
-    fn plan(ctx: &Ctx, live: Option<&Live>) -> Vec<Step> {
-        vec![diff(ctx, live, desired(ctx))]
-    }
-
-    fn delete() -> impl Operation {
-        Op::Delete
-    }
-}
+single_kind!(name: |ctx: &Ctx| ctx.stack.function_name());
 
 /// The stack's function, when it exists and is ours.
 pub fn live(state: &LiveState) -> Option<&Live> {
@@ -248,21 +231,10 @@ pub fn desired(ctx: &Ctx) -> Desired {
 
 pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     let name = ctx.stack.function_name();
-    let got = ctx
-        .clients
-        .lambda
-        .get_function()
-        .function_name(&name)
-        .send()
-        .await;
-    let Some(out) = found(
-        got,
-        |e| e.is_resource_not_found_exception(),
-        KIND.label,
-        &name,
-        "GetFunction",
-    )?
-    else {
+    let lambda = &ctx.clients.lambda;
+    let got = lambda.get_function().function_name(&name).send().await;
+    let not_found = |e: &GetFunctionError| e.is_resource_not_found_exception();
+    let Some(out) = Calls::new(KIND, &name).found("GetFunction", got, not_found)? else {
         return Ok(None);
     };
     // AWS: GetFunction carries the tags only when the caller may also
@@ -284,34 +256,43 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     Ok(out.configuration.map(|c| flatten(c, tags)))
 }
 
+/// `Live` from a function's configuration: GetFunction's `configuration`
+/// and GetFunctionConfiguration's output are two types with the same fields.
+macro_rules! live_from {
+    ($c:expr, $tags:expr) => {{
+        let c = $c;
+        let mut env = c
+            .environment()
+            .and_then(|e| e.variables())
+            .cloned()
+            .unwrap_or_default();
+        Live {
+            runtime: c.runtime().map(|r| r.as_str().to_string()),
+            handler: c.handler().map(str::to_string),
+            role: c.role().map(str::to_string),
+            memory_mb: c.memory_size(),
+            timeout_s: c.timeout(),
+            // AWS: an absent list means the default, x86_64.
+            architecture: Some(
+                c.architectures()
+                    .first()
+                    .map_or("x86_64", |a| a.as_str())
+                    .to_string(),
+            ),
+            webhook: env.remove(ENV_WEBHOOK).map(Secret::new),
+            env,
+            code_sha256: c.code_sha256().map(str::to_string),
+            state: c.state().map(|s| s.as_str().to_string()),
+            state_reason: c.state_reason().map(str::to_string),
+            last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
+            last_update_status_reason: c.last_update_status_reason().map(str::to_string),
+            tags: $tags,
+        }
+    }};
+}
+
 fn flatten(c: aws_sdk_lambda::types::FunctionConfiguration, tags: Tags) -> Live {
-    let mut env = c
-        .environment()
-        .and_then(|e| e.variables())
-        .cloned()
-        .unwrap_or_default();
-    Live {
-        runtime: c.runtime().map(|r| r.as_str().to_string()),
-        handler: c.handler().map(str::to_string),
-        role: c.role().map(str::to_string),
-        memory_mb: c.memory_size(),
-        timeout_s: c.timeout(),
-        // AWS: an absent list means the default, x86_64.
-        architecture: Some(
-            c.architectures()
-                .first()
-                .map_or("x86_64", |a| a.as_str())
-                .to_string(),
-        ),
-        webhook: env.remove(ENV_WEBHOOK).map(Secret::new),
-        env,
-        code_sha256: c.code_sha256().map(str::to_string),
-        state: c.state().map(|s| s.as_str().to_string()),
-        state_reason: c.state_reason().map(str::to_string),
-        last_update_status: c.last_update_status().map(|s| s.as_str().to_string()),
-        last_update_status_reason: c.last_update_status_reason().map(str::to_string),
-        tags,
-    }
+    live_from!(c, tags)
 }
 
 pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
@@ -513,6 +494,20 @@ pub fn description(ctx: &Ctx) -> String {
     )
 }
 
+/// The configuration that CreateFunction and UpdateFunctionConfiguration
+/// both send, set on either's builder (two types, the same setters).
+macro_rules! with_config {
+    ($call:expr, $want:expr) => {
+        $call
+            .runtime(Runtime::from(RUNTIME))
+            .handler(HANDLER)
+            .role(&$want.role)
+            .memory_size($want.memory_mb)
+            .timeout($want.timeout_s)
+            .environment(environment($want))
+    };
+}
+
 fn architecture(want: &Desired) -> Architecture {
     Architecture::from(want.architecture)
 }
@@ -526,33 +521,35 @@ fn zip(ctx: &Ctx) -> Result<Blob, AwsError> {
     Ok(Blob::new(package.zip.clone()))
 }
 
-async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
+/// The function as it now is, read back by the wait that follows every
+/// Lambda write (GetFunctionConfiguration, until Active): no read is added.
+/// Its tags are those CreateFunction set, as that read does not carry them.
+/// After a lost race (rare) the function is read again once adopted.
+async fn create(ctx: &Ctx, want: &Desired) -> Result<Option<Live>, AwsError> {
     let name = ctx.stack.function_name();
     let lambda = &ctx.clients.lambda;
     let code = FunctionCode::builder().zip_file(zip(ctx)?).build();
     let created = retry_while_propagating(ctx, "CreateFunction", || {
-        lambda
-            .create_function()
-            .function_name(&name)
-            .description(description(ctx))
-            .runtime(Runtime::from(RUNTIME))
-            .handler(HANDLER)
-            .role(&want.role)
-            .memory_size(want.memory_mb)
-            .timeout(want.timeout_s)
+        let call = lambda.create_function().function_name(&name);
+        with_config!(call.description(description(ctx)), want)
             .architectures(architecture(want))
-            .environment(environment(want))
             .code(code.clone())
             .set_tags(Some(want.tags.clone().into_iter().collect()))
             .send()
     })
     .await;
     match created {
-        Ok(_) => wait_function_ready(ctx).await,
+        Ok(_) => {
+            let config = wait_function_ready(ctx).await?;
+            Ok(Some(live_from!(config, want.tags.clone())))
+        }
         Err(Failed {
             fault: Fault::AlreadyExists,
             ..
-        }) => adopt(ctx, diff(ctx, read(ctx).await?.as_ref(), want.clone())).await,
+        }) => {
+            adopt(ctx, diff(ctx, read(ctx).await?.as_ref(), want.clone())).await?;
+            read(ctx).await
+        }
         Err(failed) => Err(failed.error),
     }
 }
@@ -570,16 +567,8 @@ async fn update(
         // AWS accepts a new update after a Failed one: only wait for quiet.
         wait_function(ctx, Settled::Quiet).await?;
         retry_while_propagating(ctx, "UpdateFunctionConfiguration", || {
-            lambda
-                .update_function_configuration()
-                .function_name(&name)
-                .runtime(Runtime::from(RUNTIME))
-                .handler(HANDLER)
-                .role(&want.role)
-                .memory_size(want.memory_mb)
-                .timeout(want.timeout_s)
-                .environment(environment(want))
-                .send()
+            let call = lambda.update_function_configuration().function_name(&name);
+            with_config!(call, want).send()
         })
         .await
         .map_err(|f| f.error)?;
@@ -600,37 +589,17 @@ async fn update(
         .map_err(|f| f.error)?;
         wait_function_ready(ctx).await?;
     }
-    if let Some(tags) = tags {
-        let arn = ctx.function_arn();
-        converge_tags(
-            &Tagging {
-                ctx,
-                name: &name,
-                id: &arn,
-            },
-            tags,
-        )
-        .await?;
-    }
-    Ok(())
+    Tagging::new(ctx, &name, &ctx.function_arn())
+        .converge(tags)
+        .await
 }
 
 async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
     let name = ctx.stack.function_name();
-    let deleted = ctx
-        .clients
-        .lambda
-        .delete_function()
-        .function_name(&name)
-        .send()
-        .await;
-    gone(
-        deleted,
-        |e| e.is_resource_not_found_exception(),
-        KIND.label,
-        &name,
-        "DeleteFunction",
-    )
+    let lambda = &ctx.clients.lambda;
+    let deleted = lambda.delete_function().function_name(&name).send().await;
+    let not_found = |e: &DeleteFunctionError| e.is_resource_not_found_exception();
+    Calls::new(KIND, &name).gone("DeleteFunction", deleted, not_found)
 }
 
 tag_api!(
@@ -757,57 +726,52 @@ enum Settled {
 
 /// Waits until the function is Active and its last update finished, and
 /// quotes AWS's reason when it failed instead.
-pub(super) async fn wait_function_ready(ctx: &Ctx) -> Result<(), AwsError> {
+pub(super) async fn wait_function_ready(
+    ctx: &Ctx,
+) -> Result<GetFunctionConfigurationOutput, AwsError> {
     wait_function(ctx, Settled::Ready).await
 }
 
-async fn wait_function(ctx: &Ctx, until: Settled) -> Result<(), AwsError> {
+/// Returns the configuration as last read.
+async fn wait_function(
+    ctx: &Ctx,
+    until: Settled,
+) -> Result<GetFunctionConfigurationOutput, AwsError> {
     let name = ctx.stack.function_name();
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut delay = Duration::from_millis(250);
+    let failed = |message: String| AwsError::Wait {
+        kind: KIND.label,
+        name: name.clone(),
+        message,
+    };
+    let calls = Calls::new(KIND, &name);
     loop {
-        let c = ctx
-            .clients
-            .lambda
-            .get_function_configuration()
-            .function_name(&name)
-            .send()
-            .await
-            .map_err(|e| AwsError::call(KIND.label, &name, "GetFunctionConfiguration", e))?;
+        let lambda = &ctx.clients.lambda;
+        let got = lambda.get_function_configuration().function_name(&name);
+        let c = calls.ok("GetFunctionConfiguration", got.send().await)?;
         let pending = matches!(c.state(), Some(State::Pending));
         let updating = matches!(c.last_update_status(), Some(LastUpdateStatus::InProgress));
         if matches!(c.state(), Some(State::Failed)) {
-            return Err(AwsError::Wait {
-                kind: KIND.label,
-                name,
-                message: format!(
-                    "Lambda reports state Failed: {} ({}); the next `relayctl up` deletes and creates it again",
-                    c.state_reason().unwrap_or("no reason given"),
-                    c.state_reason_code().map_or("", |r| r.as_str())
-                ),
-            });
+            return Err(failed(format!(
+                "Lambda reports state Failed: {} ({}); the next `relayctl up` deletes and creates it again",
+                c.state_reason().unwrap_or("no reason given"),
+                c.state_reason_code().map_or("", |r| r.as_str())
+            )));
         }
         if until == Settled::Ready
             && matches!(c.last_update_status(), Some(LastUpdateStatus::Failed))
         {
-            return Err(AwsError::Wait {
-                kind: KIND.label,
-                name,
-                message: format!(
-                    "Lambda reports the last update Failed: {}; the next `relayctl up` applies it again",
-                    c.last_update_status_reason().unwrap_or("no reason given")
-                ),
-            });
+            return Err(failed(format!(
+                "Lambda reports the last update Failed: {}; the next `relayctl up` applies it again",
+                c.last_update_status_reason().unwrap_or("no reason given")
+            )));
         }
         if !pending && !updating {
-            return Ok(());
+            return Ok(c);
         }
         if Instant::now() + delay > deadline {
-            return Err(AwsError::Wait {
-                kind: KIND.label,
-                name,
-                message: "still Pending or InProgress after 5 minutes".into(),
-            });
+            return Err(failed("still Pending or InProgress after 5 minutes".into()));
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
@@ -858,38 +822,42 @@ mod tests {
         assert_eq!(change.change.action, Action::NoOp);
     }
 
+    /// With the package `sha` and one live attribute changed by `drift`,
+    /// the diff shows exactly `attr` (live, wanted) and the update does
+    /// `(config, code, tags)`.
+    #[track_caller]
+    fn assert_one_change(
+        sha: &str,
+        drift: impl FnOnce(&mut Live),
+        attr: (&str, &str, &str),
+        op: (bool, bool, bool),
+    ) {
+        let ctx = test_ctx(STACK, Some(sha));
+        let mut live = live_as_desired(&ctx);
+        drift(&mut live);
+        let change = diff(&ctx, Some(&live), desired(&ctx));
+        let (name, old, new) = attr;
+        let want = Attr::new(name, Some(old.into()), Some(new.into()));
+        assert_eq!(change.change.attrs, vec![want]);
+        assert_eq!(update_op(&change), op);
+    }
+
     #[test]
     fn memory_is_a_configuration_update_only() {
-        let ctx = test_ctx(STACK, Some("sha-a"));
-        let mut live = live_as_desired(&ctx);
-        live.memory_mb = Some(256);
-        let change = diff(&ctx, Some(&live), desired(&ctx));
-        assert_eq!(
-            change.change.attrs,
-            vec![Attr::new(
-                "memory_mb",
-                Some("256".into()),
-                Some("128".into())
-            )]
+        let drift = |live: &mut Live| live.memory_mb = Some(256);
+        assert_one_change(
+            "sha-a",
+            drift,
+            ("memory_mb", "256", "128"),
+            (true, false, false),
         );
-        assert_eq!(update_op(&change), (true, false, false));
     }
 
     #[test]
     fn new_code_is_a_code_update_only() {
-        let ctx = test_ctx(STACK, Some("sha-b"));
-        let mut live = live_as_desired(&ctx);
-        live.code_sha256 = Some("sha-a".into());
-        let change = diff(&ctx, Some(&live), desired(&ctx));
-        assert_eq!(
-            change.change.attrs,
-            vec![Attr::new(
-                "code_sha256",
-                Some("sha-a".into()),
-                Some("sha-b".into())
-            )]
-        );
-        assert_eq!(update_op(&change), (false, true, false));
+        let drift = |live: &mut Live| live.code_sha256 = Some("sha-a".into());
+        let attr = ("code_sha256", "sha-a", "sha-b");
+        assert_one_change("sha-b", drift, attr, (false, true, false));
     }
 
     #[test]

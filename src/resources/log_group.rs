@@ -2,14 +2,13 @@
 //! Created before the function so Lambda never makes an untagged, never-
 //! expiring one itself. Depends on nothing. Owned by tag.
 
-use std::future::Future;
-
-use futures::FutureExt as _;
+use aws_sdk_cloudwatchlogs::operation::delete_log_group::DeleteLogGroupError;
 use futures::future::BoxFuture;
+use futures::{FutureExt as _, TryFutureExt as _};
 
 use super::{
-    Ctx, Operation, Registration, Single, Step, TagDiff, Tags, adopt, check_owner, converge_tags,
-    diff_tags, gone, index, render_tags, tag_api,
+    Calls, Ctx, Operation, Registration, Step, TagDiff, Tags, adopt, check_owner, diff_tags, index,
+    render_tags, single_kind, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -61,7 +60,7 @@ pub enum Op {
 impl Operation for Op {
     fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
         match self {
-            Op::Create(want) => create(ctx, want).boxed(),
+            Op::Create(want) => create(ctx, want).map_ok(drop).boxed(),
             Op::Update {
                 retention_days,
                 tags,
@@ -71,26 +70,7 @@ impl Operation for Op {
     }
 }
 
-impl Single for Live {
-    const KIND: Kind = KIND;
-    const IAM: &[super::iam::Grant] = IAM;
-
-    fn name(ctx: &Ctx) -> String {
-        ctx.stack.log_group_name()
-    }
-
-    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Live>, AwsError>> + Send {
-        read(ctx)
-    }
-
-    fn plan(ctx: &Ctx, live: Option<&Live>) -> Vec<Step> {
-        vec![diff(ctx, live, desired(ctx))]
-    }
-
-    fn delete() -> impl Operation {
-        Op::Delete
-    }
-}
+single_kind!(name: |ctx: &Ctx| ctx.stack.log_group_name());
 
 pub fn desired(ctx: &Ctx) -> Desired {
     Desired {
@@ -101,15 +81,16 @@ pub fn desired(ctx: &Ctx) -> Desired {
 
 pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     let name = ctx.stack.log_group_name();
+    let calls = Calls::new(KIND, &name);
     let logs = &ctx.clients.logs;
     // DescribeLogGroups matches by prefix: `/aws/lambda/x-relay` is also a
     // prefix of `/aws/lambda/x-relay2`, so keep only the exact name.
-    let out = logs
+    let listed = logs
         .describe_log_groups()
         .log_group_name_prefix(&name)
         .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, &name, "DescribeLogGroups", e))?;
+        .await;
+    let out = calls.ok("DescribeLogGroups", listed)?;
     let Some(group) = out
         .log_groups()
         .iter()
@@ -119,13 +100,13 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     };
     let arn = ctx.log_group_arn();
     let tags = index::owner_tags(ctx, &arn, async {
-        let out = logs
+        let listed = logs
             .list_tags_for_resource()
             .resource_arn(&arn)
             .send()
-            .await
-            .map_err(|e| AwsError::call(KIND.label, &name, "ListTagsForResource", e))?;
-        Ok(out.tags.unwrap_or_default().into_iter().collect())
+            .await;
+        let tags = calls.ok("ListTagsForResource", listed)?.tags;
+        Ok(tags.unwrap_or_default().into_iter().collect())
     })
     .await?;
     check_owner(KIND, &name, &ctx.stack, &tags)?;
@@ -173,28 +154,37 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
     Step::new(Change::new(KIND, name, Action::Update, attrs), op)
 }
 
-async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
+/// The group as it now is. CreateLogGroup (with the tags) and
+/// PutRetentionPolicy answer nothing but success, and set exactly what was
+/// sent: the live value is that, so no read follows. After a lost race the
+/// group is read anyway (to prove it ours), and that read is the answer.
+async fn create(ctx: &Ctx, want: &Desired) -> Result<Live, AwsError> {
     let name = ctx.stack.log_group_name();
-    let created = ctx
-        .clients
-        .logs
+    let logs = &ctx.clients.logs;
+    let tags = Some(want.tags.clone().into_iter().collect());
+    let created = logs
         .create_log_group()
         .log_group_name(&name)
-        .set_tags(Some(want.tags.clone().into_iter().collect()))
+        .set_tags(tags)
         .send()
         .await;
     match created {
-        Ok(_) => put_retention(ctx, &name, want.retention_days).await,
+        Ok(_) => put_retention(ctx, &name, want.retention_days).await?,
         // AWS: made meanwhile (by us, earlier, or by Lambda logging before
         // we got here); converge it only if it is ours.
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_already_exists_exception()) =>
         {
-            adopt(ctx, diff(ctx, read(ctx).await?.as_ref(), want.clone())).await
+            let live = read(ctx).await?;
+            adopt(ctx, diff(ctx, live.as_ref(), want.clone())).await?;
         }
-        Err(e) => Err(AwsError::call(KIND.label, &name, "CreateLogGroup", e)),
+        Err(e) => return Err(AwsError::call(KIND.label, &name, "CreateLogGroup", e)),
     }
+    Ok(Live {
+        retention_days: Some(want.retention_days),
+        tags: want.tags.clone(),
+    })
 }
 
 async fn update(
@@ -206,48 +196,26 @@ async fn update(
     if let Some(days) = retention_days {
         put_retention(ctx, &name, days).await?;
     }
-    if let Some(tags) = tags {
-        let arn = ctx.log_group_arn();
-        converge_tags(
-            &Tagging {
-                ctx,
-                name: &name,
-                id: &arn,
-            },
-            tags,
-        )
-        .await?;
-    }
-    Ok(())
+    Tagging::new(ctx, &name, &ctx.log_group_arn())
+        .converge(tags)
+        .await
 }
 
 async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
     let name = ctx.stack.log_group_name();
-    let deleted = ctx
-        .clients
-        .logs
-        .delete_log_group()
-        .log_group_name(&name)
-        .send()
-        .await;
-    gone(
-        deleted,
-        |e| e.is_resource_not_found_exception(),
-        KIND.label,
-        &name,
-        "DeleteLogGroup",
-    )
+    let logs = &ctx.clients.logs;
+    let deleted = logs.delete_log_group().log_group_name(&name).send().await;
+    let not_found = |e: &DeleteLogGroupError| e.is_resource_not_found_exception();
+    Calls::new(KIND, &name).gone("DeleteLogGroup", deleted, not_found)
 }
 
 async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<(), AwsError> {
-    ctx.clients
-        .logs
+    let logs = &ctx.clients.logs;
+    let put = logs
         .put_retention_policy()
         .log_group_name(name)
-        .retention_in_days(days)
-        .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, name, "PutRetentionPolicy", e))?;
+        .retention_in_days(days);
+    Calls::new(KIND, name).ok("PutRetentionPolicy", put.send().await)?;
     Ok(())
 }
 

@@ -38,9 +38,10 @@ use crate::config::Stack;
 use crate::package::Package;
 use crate::secret::Secret;
 
-pub use aws_call::{found, gone};
+pub use aws_call::{Calls, found, gone};
 pub use state::LiveState;
 use tags::tag_api;
+use tags::tag_list;
 pub use tags::{TagApi, TagDiff, Tags, converge_tags, diff_tags, render_tags};
 
 /// Every resource kind relayctl manages: the one list a new kind joins.
@@ -103,6 +104,41 @@ pub trait Single: Any + Send + Sync + Sized {
         vec![Step::delete(Self::KIND, Self::name(ctx), Self::delete())]
     }
 }
+
+/// `impl Single for Live` in a module with the usual parts: `KIND`, an async
+/// `read(ctx)`, `Op::Delete`, the name given here and, unless given, the
+/// plan `vec![diff(ctx, live, desired(ctx))]`.
+macro_rules! single_kind {
+    (name: $name:expr) => {
+        single_kind!(name: $name, plan: |ctx, live| vec![diff(ctx, live, desired(ctx))]);
+    };
+    (name: $name:expr, plan: $plan:expr) => {
+        impl $crate::resources::Single for Live {
+            const KIND: $crate::change::Kind = KIND;
+            const IAM: &'static [$crate::resources::iam::Grant] = IAM;
+
+            fn name(ctx: &$crate::resources::Ctx) -> String {
+                ($name)(ctx)
+            }
+
+            fn read(
+                ctx: &$crate::resources::Ctx,
+            ) -> impl std::future::Future<Output = Result<Option<Live>, AwsError>> + Send {
+                read(ctx)
+            }
+
+            fn plan(ctx: &$crate::resources::Ctx, live: Option<&Live>) -> Vec<Step> {
+                let plan: fn(&$crate::resources::Ctx, Option<&Live>) -> Vec<Step> = $plan;
+                plan(ctx, live)
+            }
+
+            fn delete() -> impl $crate::resources::Operation {
+                Op::Delete
+            }
+        }
+    };
+}
+pub(crate) use single_kind;
 
 /// The live value of a kind with one resource or none: None when it is
 /// missing (or was not read).

@@ -7,13 +7,14 @@
 //! only when it carries this stack's tag, i.e. `secret set` created it.
 //! Depends on nothing; only with `webhook_url_ssm`.
 
-use std::future::Future;
-
+use aws_sdk_ssm::operation::get_parameter::GetParameterOutput;
 use aws_sdk_ssm::types::ResourceTypeForTagging;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
-use super::{Ctx, LiveState, Operation, Registration, Single, Step, Tags, found, gone, is_owned};
+use super::{
+    Calls, Ctx, LiveState, Operation, Registration, Single, Step, Tags, is_owned, single_kind,
+};
 use crate::aws::AwsError;
 use crate::change::{Action, Change, Kind};
 
@@ -62,29 +63,13 @@ impl Operation for Op {
     }
 }
 
-impl Single for Live {
-    const KIND: Kind = KIND;
-    const IAM: &[super::iam::Grant] = IAM;
-
-    fn name(ctx: &Ctx) -> String {
-        ctx.stack.slack.webhook_url_ssm.clone().unwrap_or_default()
+single_kind!(
+    name: |ctx: &Ctx| ctx.stack.slack.webhook_url_ssm.clone().unwrap_or_default(),
+    plan: |ctx, live| match &ctx.stack.slack.webhook_url_ssm {
+        Some(name) => vec![diff(name, live)],
+        None => Vec::new(),
     }
-
-    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Live>, AwsError>> + Send {
-        read(ctx)
-    }
-
-    fn plan(ctx: &Ctx, live: Option<&Live>) -> Vec<Step> {
-        let Some(name) = &ctx.stack.slack.webhook_url_ssm else {
-            return Vec::new();
-        };
-        vec![diff(name, live)]
-    }
-
-    fn delete() -> impl Operation {
-        Op::Delete
-    }
-}
+);
 
 /// The stack's parameter as read (None: missing, or no `webhook_url_ssm`).
 pub fn live(state: &LiveState) -> Option<&Live> {
@@ -134,23 +119,8 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     let Some(name) = ctx.stack.slack.webhook_url_ssm.clone() else {
         return Ok(None);
     };
-    let ssm = &ctx.clients.ssm;
-    // Never with_decryption: relayctl has no use for the value, and a
-    // SecureString comes back encrypted without it.
-    let got = ssm
-        .get_parameter()
-        .name(&name)
-        .with_decryption(false)
-        .send()
-        .await;
-    let Some(p) = found(
-        got,
-        |e| e.is_parameter_not_found(),
-        KIND.label,
-        &name,
-        "GetParameter",
-    )?
-    .and_then(|out| out.parameter) else {
+    let got = get(&ctx.clients.ssm, &name).await?;
+    let Some(p) = got.and_then(|out| out.parameter) else {
         return Ok(None);
     };
     let tags = find_tags(ctx, &name).await?;
@@ -165,18 +135,34 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     }))
 }
 
+/// The parameter's metadata, None when it does not exist. Never
+/// with_decryption: relayctl has no use for the value, and a SecureString
+/// comes back encrypted without it.
+pub async fn get(
+    ssm: &aws_sdk_ssm::Client,
+    name: &str,
+) -> Result<Option<GetParameterOutput>, AwsError> {
+    let got = ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(false)
+        .send()
+        .await;
+    Calls::new(KIND, name).found("GetParameter", got, |e| e.is_parameter_not_found())
+}
+
 async fn find_tags(ctx: &Ctx, name: &str) -> Result<Tags, AwsError> {
-    let out = ctx
-        .clients
-        .ssm
+    let ssm = &ctx.clients.ssm;
+    let listed = ssm
         .list_tags_for_resource()
         .resource_type(ResourceTypeForTagging::Parameter)
         .resource_id(name)
         .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, name, "ListTagsForResource", e))?;
-    Ok(out
-        .tag_list
+        .await;
+    let tags = Calls::new(KIND, name)
+        .ok("ListTagsForResource", listed)?
+        .tag_list;
+    Ok(tags
         .unwrap_or_default()
         .into_iter()
         .map(|t| (t.key, t.value))
@@ -187,13 +173,7 @@ async fn find_tags(ctx: &Ctx, name: &str) -> Result<Tags, AwsError> {
 async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
     let name = Live::name(ctx);
     let deleted = ctx.clients.ssm.delete_parameter().name(&name).send().await;
-    gone(
-        deleted,
-        |e| e.is_parameter_not_found(),
-        KIND.label,
-        &name,
-        "DeleteParameter",
-    )
+    Calls::new(KIND, &name).gone("DeleteParameter", deleted, |e| e.is_parameter_not_found())
 }
 
 /// `down`: the parameter goes only when this stack created it.

@@ -14,12 +14,13 @@
 //! once the stack-wide statement is in place (writes before deletes).
 //! (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)
 
-use futures::FutureExt as _;
+use aws_sdk_lambda::operation::remove_permission::RemovePermissionError;
 use futures::future::BoxFuture;
+use futures::{FutureExt as _, TryFutureExt as _};
 use serde_json::Value;
 
 use super::state::Part;
-use super::{Ctx, LiveState, Operation, Registration, Step, found, function, gone, topic};
+use super::{Calls, Ctx, LiveState, Operation, Registration, Step, function, topic};
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
 use crate::config::Route;
@@ -69,11 +70,11 @@ pub enum Op {
 impl Operation for Op {
     fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
         match self {
-            Op::Create(s) => add(ctx, s).boxed(),
+            Op::Create(s) => add(ctx, s).map_ok(drop).boxed(),
             Op::Replace(s) => async move {
                 remove(ctx, &s.sid).await?;
-                wait_statement_gone(ctx, &s.sid).await?;
-                add(ctx, s).await
+                wait_statement(ctx, &s.sid, false).await?;
+                add(ctx, s).await.map(drop)
             }
             .boxed(),
             Op::Delete { sid } => remove(ctx, sid).boxed(),
@@ -153,22 +154,11 @@ pub fn desired(ctx: &Ctx) -> Vec<Statement> {
 /// or its policy does not exist.
 pub async fn read(ctx: &Ctx) -> Result<Vec<Statement>, AwsError> {
     let name = ctx.stack.function_name();
-    let got = ctx
-        .clients
-        .lambda
-        .get_policy()
-        .function_name(&name)
-        .send()
-        .await;
-    let policy = found(
-        got,
-        |e| e.is_resource_not_found_exception(),
-        KIND.label,
-        &name,
-        "GetPolicy",
-    )?
-    .and_then(|out| out.policy)
-    .unwrap_or_default();
+    let lambda = &ctx.clients.lambda;
+    let got = lambda.get_policy().function_name(&name).send().await;
+    let got =
+        Calls::new(KIND, &name).found("GetPolicy", got, |e| e.is_resource_not_found_exception())?;
+    let policy = got.and_then(|out| out.policy).unwrap_or_default();
     let prefix = sid_prefix(ctx);
     let wanted = desired(ctx);
     Ok(parse_policy(&policy, |s| {
@@ -281,13 +271,15 @@ fn attrs(old: Option<&Statement>, new: &Statement) -> Vec<Attr> {
 /// AddPermission attempts before giving up on ResourceConflictException.
 const ADD_ATTEMPTS: u32 = 6;
 
-async fn add(ctx: &Ctx, s: &Statement) -> Result<(), AwsError> {
+/// The statement as the function's policy now shows it: AddPermission
+/// answers only the statement it sent, so the policy is read back anyway
+/// (AWS lags; see `wait_statement`), and that read is the answer.
+async fn add(ctx: &Ctx, s: &Statement) -> Result<Statement, AwsError> {
     let name = ctx.stack.function_name();
     let mut attempt = 1;
     loop {
-        let added = ctx
-            .clients
-            .lambda
+        let lambda = &ctx.clients.lambda;
+        let added = lambda
             .add_permission()
             .function_name(&name)
             .statement_id(&s.sid)
@@ -298,7 +290,10 @@ async fn add(ctx: &Ctx, s: &Statement) -> Result<(), AwsError> {
             .send()
             .await;
         let err = match added {
-            Ok(_) => return wait_statement(ctx, &s.sid).await,
+            Ok(_) => {
+                let live = wait_statement(ctx, &s.sid, true).await?;
+                return Ok(live.expect("waited until the policy shows it"));
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|x| x.is_resource_conflict_exception()) =>
@@ -317,12 +312,12 @@ async fn add(ctx: &Ctx, s: &Statement) -> Result<(), AwsError> {
         // InProgress):
         // https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html
         // The policy tells them apart.
-        match read(ctx).await?.iter().find(|live| live.sid == s.sid) {
-            Some(live) if live == s => return Ok(()),
+        match read(ctx).await?.into_iter().find(|live| live.sid == s.sid) {
+            Some(live) if live == *s => return Ok(live),
             Some(_) => {
                 tracing::info!("{}: statement differs; replacing it", s.sid);
                 remove(ctx, &s.sid).await?;
-                wait_statement_gone(ctx, &s.sid).await?;
+                wait_statement(ctx, &s.sid, false).await?;
             }
             None => {
                 tracing::info!(
@@ -335,58 +330,44 @@ async fn add(ctx: &Ctx, s: &Statement) -> Result<(), AwsError> {
     }
 }
 
-/// AWS: the policy read lags RemovePermission too; re-adding the Sid before
-/// the removal shows would conflict with the old statement.
-async fn wait_statement_gone(ctx: &Ctx, sid: &str) -> Result<(), AwsError> {
+/// AWS: the policy read lags AddPermission and RemovePermission. Read the
+/// statement back by Sid (as terraform does) until it shows (`present`), so
+/// the subscription that follows can rely on it, or until it is gone, since
+/// re-adding the Sid before the removal shows would conflict with the old
+/// statement. Returns the statement as read (None once gone).
+async fn wait_statement(
+    ctx: &Ctx,
+    sid: &str,
+    present: bool,
+) -> Result<Option<Statement>, AwsError> {
     let mut delay = std::time::Duration::from_millis(200);
     for _ in 0..8 {
-        if !read(ctx).await?.iter().any(|s| s.sid == sid) {
-            return Ok(());
+        let live = read(ctx).await?.into_iter().find(|s| s.sid == sid);
+        if live.is_some() == present {
+            return Ok(live);
         }
         tokio::time::sleep(delay).await;
         delay *= 2;
     }
+    let message = match present {
+        true => "added, but the function's policy still does not show it",
+        false => "removed, but the function's policy still shows it",
+    };
     Err(AwsError::Wait {
         kind: KIND.label,
         name: sid.to_string(),
-        message: "removed, but the function's policy still shows it".into(),
-    })
-}
-
-/// AWS: the policy read lags AddPermission; read the statement back by Sid
-/// (as terraform does) so the subscription that follows can rely on it.
-async fn wait_statement(ctx: &Ctx, sid: &str) -> Result<(), AwsError> {
-    let mut delay = std::time::Duration::from_millis(200);
-    for _ in 0..8 {
-        if read(ctx).await?.iter().any(|s| s.sid == sid) {
-            return Ok(());
-        }
-        tokio::time::sleep(delay).await;
-        delay *= 2;
-    }
-    Err(AwsError::Wait {
-        kind: KIND.label,
-        name: sid.to_string(),
-        message: "added, but the function's policy still does not show it".into(),
+        message: message.into(),
     })
 }
 
 async fn remove(ctx: &Ctx, sid: &str) -> Result<(), AwsError> {
-    let removed = ctx
-        .clients
-        .lambda
+    let lambda = &ctx.clients.lambda;
+    let removed = lambda
         .remove_permission()
-        .function_name(ctx.stack.function_name())
-        .statement_id(sid)
-        .send()
-        .await;
-    gone(
-        removed,
-        |e| e.is_resource_not_found_exception(),
-        KIND.label,
-        sid,
-        "RemovePermission",
-    )
+        .function_name(ctx.stack.function_name());
+    let removed = removed.statement_id(sid).send().await;
+    let not_found = |e: &RemovePermissionError| e.is_resource_not_found_exception();
+    Calls::new(KIND, sid).gone("RemovePermission", removed, not_found)
 }
 
 #[cfg(test)]

@@ -3,13 +3,13 @@
 //! invoke it. Owned by its topic: only the subscription whose endpoint is
 //! this stack's function is ours; other subscribers are left alone.
 
-use futures::FutureExt as _;
+use aws_sdk_sns::operation::list_subscriptions_by_topic::ListSubscriptionsByTopicError;
+use aws_sdk_sns::operation::unsubscribe::UnsubscribeError;
 use futures::future::BoxFuture;
+use futures::{FutureExt as _, TryFutureExt as _};
 
 use super::state::Part;
-use super::{
-    Ctx, LiveState, Operation, Registration, Step, found, function, gone, permission, topic,
-};
+use super::{Calls, Ctx, LiveState, Operation, Registration, Step, function, permission, topic};
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind};
 use crate::config::Route;
@@ -52,7 +52,7 @@ pub enum Op {
 impl Operation for Op {
     fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
         match self {
-            Op::Create => subscribe(ctx).boxed(),
+            Op::Create => subscribe(ctx).map_ok(drop).boxed(),
             Op::Delete { arn } => unsubscribe(ctx, arn).boxed(),
         }
     }
@@ -94,9 +94,8 @@ pub fn desired(ctx: &Ctx) -> bool {
 
 pub async fn read(ctx: &Ctx) -> Result<Vec<Live>, AwsError> {
     let function_arn = ctx.function_arn();
-    let pages = ctx
-        .clients
-        .sns
+    let sns = &ctx.clients.sns;
+    let pages = sns
         .list_subscriptions_by_topic()
         .topic_arn(ctx.topic_arn())
         .into_paginator()
@@ -104,13 +103,9 @@ pub async fn read(ctx: &Ctx) -> Result<Vec<Live>, AwsError> {
         .try_collect()
         .await;
     let name = display_name(ctx);
-    let Some(pages) = found(
-        pages,
-        |e| e.is_not_found_exception(),
-        KIND.label,
-        &name,
-        "ListSubscriptionsByTopic",
-    )?
+    let not_found = |e: &ListSubscriptionsByTopicError| e.is_not_found_exception();
+    let Some(pages) =
+        Calls::new(KIND, &name).found("ListSubscriptionsByTopic", pages, not_found)?
     else {
         return Ok(Vec::new());
     };
@@ -161,35 +156,31 @@ pub fn diff(ctx: &Ctx, live: &[Live], want: bool) -> Vec<Step> {
     steps
 }
 
-async fn subscribe(ctx: &Ctx) -> Result<(), AwsError> {
-    ctx.clients
-        .sns
+/// The subscription as it now is: with ReturnSubscriptionArn, Subscribe
+/// answers the ARN even before confirmation (a lambda endpoint needs none),
+/// which is all `Live` holds, so no read follows.
+async fn subscribe(ctx: &Ctx) -> Result<Live, AwsError> {
+    let name = display_name(ctx);
+    let sns = &ctx.clients.sns;
+    let sent = sns
         .subscribe()
         .topic_arn(ctx.topic_arn())
         .protocol(PROTOCOL)
         .endpoint(ctx.function_arn())
         .return_subscription_arn(true)
         .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, display_name(ctx), "Subscribe", e))?;
-    Ok(())
+        .await;
+    let out = Calls::new(KIND, &name).ok("Subscribe", sent)?;
+    Ok(Live {
+        arn: out.subscription_arn.unwrap_or_default(),
+    })
 }
 
 async fn unsubscribe(ctx: &Ctx, arn: &str) -> Result<(), AwsError> {
-    let done = ctx
-        .clients
-        .sns
-        .unsubscribe()
-        .subscription_arn(arn)
-        .send()
-        .await;
-    gone(
-        done,
-        |e| e.is_not_found_exception(),
-        KIND.label,
-        &display_name(ctx),
-        "Unsubscribe",
-    )
+    let sns = &ctx.clients.sns;
+    let done = sns.unsubscribe().subscription_arn(arn).send().await;
+    let not_found = |e: &UnsubscribeError| e.is_not_found_exception();
+    Calls::new(KIND, &display_name(ctx)).gone("Unsubscribe", done, not_found)
 }
 
 #[cfg(test)]

@@ -1,15 +1,14 @@
 //! SNS topic `{stack}-alarms`: the alarm's action target on route `sns`.
 //! Depends on nothing; the subscription and alarms depend on it. Owned by tag.
 
-use std::future::Future;
-
+use aws_sdk_sns::operation::get_topic_attributes::GetTopicAttributesError;
 use aws_sdk_sns::types::Tag;
-use futures::FutureExt as _;
 use futures::future::BoxFuture;
+use futures::{FutureExt as _, TryFutureExt as _};
 
 use super::{
-    Ctx, LiveState, Operation, Registration, Single, Step, TagDiff, Tags, check_owner,
-    converge_tags, diff_tags, found, gone, index, render_tags, tag_api,
+    Calls, Ctx, LiveState, Operation, Registration, Step, TagDiff, Tags, check_owner,
+    converge_tags, diff_tags, index, render_tags, single_kind, tag_api, tag_list,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind};
@@ -50,49 +49,22 @@ pub enum Op {
 impl Operation for Op {
     fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<(), AwsError>> {
         match self {
-            Op::Create(want) => create(ctx, want).boxed(),
-            Op::Update { tags } => {
-                let (name, arn) = (ctx.stack.topic_name(), ctx.topic_arn());
-                async move {
-                    let tagging = Tagging {
-                        ctx,
-                        name: &name,
-                        id: &arn,
-                    };
-                    converge_tags(&tagging, tags).await
-                }
-                .boxed()
-            }
+            Op::Create(want) => create(ctx, want).map_ok(drop).boxed(),
+            Op::Update { tags } => update(ctx, tags).boxed(),
             Op::Delete => delete(ctx).boxed(),
         }
     }
 }
 
-impl Single for Live {
-    const KIND: Kind = KIND;
-    const IAM: &[super::iam::Grant] = IAM;
-
-    fn name(ctx: &Ctx) -> String {
-        ctx.stack.topic_name()
+single_kind!(
+    name: |ctx: &Ctx| ctx.stack.topic_name(),
+    plan: |ctx, live| match (ctx.stack.route, live) {
+        (Route::Sns, current) => vec![diff(ctx, current, desired(ctx))],
+        // Route direct needs no topic; one we made earlier goes.
+        (Route::Direct, Some(_)) => vec![Step::delete(KIND, ctx.stack.topic_name(), Op::Delete)],
+        (Route::Direct, None) => Vec::new(),
     }
-
-    fn read(ctx: &Ctx) -> impl Future<Output = Result<Option<Live>, AwsError>> + Send {
-        read(ctx)
-    }
-
-    fn plan(ctx: &Ctx, live: Option<&Live>) -> Vec<Step> {
-        match (ctx.stack.route, live) {
-            (Route::Sns, current) => vec![diff(ctx, current, desired(ctx))],
-            // Route direct needs no topic; one we made earlier goes.
-            (Route::Direct, Some(_)) => vec![Step::delete(KIND, Self::name(ctx), Op::Delete)],
-            (Route::Direct, None) => Vec::new(),
-        }
-    }
-
-    fn delete() -> impl Operation {
-        Op::Delete
-    }
-}
+);
 
 /// The stack's topic, when it exists and is ours.
 pub fn live(state: &LiveState) -> Option<&Live> {
@@ -104,30 +76,18 @@ pub fn desired(ctx: &Ctx) -> Desired {
 }
 
 pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
-    let name = ctx.stack.topic_name();
-    let arn = ctx.topic_arn();
+    let (name, arn) = (ctx.stack.topic_name(), ctx.topic_arn());
+    let calls = Calls::new(KIND, &name);
     let sns = &ctx.clients.sns;
     let got = sns.get_topic_attributes().topic_arn(&arn).send().await;
-    if found(
-        got,
-        |e| e.is_not_found_exception(),
-        KIND.label,
-        &name,
-        "GetTopicAttributes",
-    )?
-    .is_none()
-    {
+    let not_found = |e: &GetTopicAttributesError| e.is_not_found_exception();
+    if calls.found("GetTopicAttributes", got, not_found)?.is_none() {
         return Ok(None);
     }
     let tags = index::owner_tags(ctx, &arn, async {
-        let out = sns
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::call(KIND.label, &name, "ListTagsForResource", e))?;
-        Ok(out
-            .tags
+        let listed = sns.list_tags_for_resource().resource_arn(&arn).send().await;
+        let tags = calls.ok("ListTagsForResource", listed)?.tags;
+        Ok(tags
             .unwrap_or_default()
             .into_iter()
             .map(|t| (t.key, t.value))
@@ -157,48 +117,33 @@ pub fn diff(ctx: &Ctx, live: Option<&Live>, want: Desired) -> Step {
     }
 }
 
-fn sns_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .expect("key and value set")
-        })
-        .collect()
-}
+tag_list!(sns_tags, Tag);
 
 // AWS: CreateTopic returns a same-named topic instead of failing, so read()
 // has already proven there is none, or that it is ours: no race to adopt.
-async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
+// The topic is created with its tags in one call and the response carries
+// only the ARN: the live value is what was sent, so no read follows.
+async fn create(ctx: &Ctx, want: &Desired) -> Result<Live, AwsError> {
     let name = ctx.stack.topic_name();
-    ctx.clients
-        .sns
-        .create_topic()
-        .name(&name)
-        .set_tags(Some(sns_tags(&want.tags)))
-        .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, &name, "CreateTopic", e))?;
-    Ok(())
+    let sns = &ctx.clients.sns;
+    let tags = Some(sns_tags(&want.tags));
+    let sent = sns.create_topic().name(&name).set_tags(tags).send().await;
+    Calls::new(KIND, &name).ok("CreateTopic", sent)?;
+    Ok(Live {
+        tags: want.tags.clone(),
+    })
+}
+
+async fn update(ctx: &Ctx, tags: &TagDiff) -> Result<(), AwsError> {
+    let (name, arn) = (ctx.stack.topic_name(), ctx.topic_arn());
+    converge_tags(&Tagging::new(ctx, &name, &arn), tags).await
 }
 
 async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
-    let deleted = ctx
-        .clients
-        .sns
-        .delete_topic()
-        .topic_arn(ctx.topic_arn())
-        .send()
-        .await;
-    gone(
-        deleted,
-        |e| e.is_not_found_exception(),
-        KIND.label,
-        &ctx.stack.topic_name(),
-        "DeleteTopic",
-    )
+    let name = ctx.stack.topic_name();
+    let sns = &ctx.clients.sns;
+    let deleted = sns.delete_topic().topic_arn(ctx.topic_arn()).send().await;
+    Calls::new(KIND, &name).gone("DeleteTopic", deleted, |e| e.is_not_found_exception())
 }
 
 tag_api!(

@@ -12,25 +12,15 @@ use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use futures::future::join_all;
 use serde_json::json;
 
-use super::{TRUST, bootstrap_zip, create_function, create_role, parse, status};
-use crate::support::Account;
+use super::{
+    bootstrap_zip, create_function, create_role, function_request, parse, role_request, status,
+};
+use crate::support::{Account, cpu_alarm};
 
 const BUSY: &str = "The operation cannot be performed at this time.";
 
+use crate::support::function_states as states;
 pub(crate) use crate::support::wait_function_ready as wait_ready;
-
-async fn states(lambda: &aws_sdk_lambda::Client, name: &str) -> (State, LastUpdateStatus) {
-    let c = lambda
-        .get_function_configuration()
-        .function_name(name)
-        .send()
-        .await
-        .unwrap();
-    (
-        c.state().cloned().unwrap(),
-        c.last_update_status().cloned().unwrap(),
-    )
-}
 
 fn code_and_message<E: ProvideErrorMetadata>(err: &SdkError<E>) -> (String, String) {
     (
@@ -347,17 +337,7 @@ async fn get_function_without_list_tags_permission_has_tags_error() {
     let cfg = acct.sdk_config();
     let lambda = aws_sdk_lambda::Client::new(&cfg);
     let role = create_role(&aws_sdk_iam::Client::new(&cfg), "t-relay").await;
-    let arn = lambda
-        .create_function()
-        .function_name("t-relay")
-        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-        .handler("bootstrap")
-        .role(&role)
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new(bootstrap_zip("x")))
-                .build(),
-        )
+    let arn = function_request(&lambda, "t-relay", &role, &bootstrap_zip("x"))
         .tags("relayctl:stack", "t")
         .send()
         .await
@@ -429,18 +409,7 @@ async fn tags_are_checked_per_service() {
         .unwrap()
         .topic_arn
         .unwrap();
-    cw.put_metric_alarm()
-        .alarm_name("t-cpu")
-        .metric_name("CPUUtilization")
-        .namespace("AWS/EC2")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(80.0)
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .unwrap();
+    cpu_alarm(&cw, "t-cpu").send().await.unwrap();
     let alarm = format!("arn:aws:cloudwatch:us-east-1:{}:alarm:t-cpu", acct.id);
 
     // One TagResource per service with `tags` (key, value) pairs: the error
@@ -608,10 +577,7 @@ async fn tags_are_checked_per_service() {
     }
 
     // Create calls carry tags too.
-    let err = iam
-        .create_role()
-        .role_name("t-other")
-        .assume_role_policy_document(TRUST)
+    let err = role_request(&iam, "t-other")
         .tags(IamTag::builder().key("aws:x").value("y").build().unwrap())
         .send()
         .await
@@ -679,18 +645,7 @@ async fn delete_role_conflicts_for_n_calls_after_delete_role_policy() {
 async fn delete_alarms_with_a_missing_name_is_resource_not_found() {
     let acct = Account::new();
     let cw = aws_sdk_cloudwatch::Client::new(&acct.sdk_config());
-    cw.put_metric_alarm()
-        .alarm_name("t-cpu")
-        .metric_name("CPUUtilization")
-        .namespace("AWS/EC2")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
-        .period(60)
-        .evaluation_periods(1)
-        .threshold(80.0)
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
-        .send()
-        .await
-        .unwrap();
+    cpu_alarm(&cw, "t-cpu").send().await.unwrap();
     let err = cw
         .delete_alarms()
         .alarm_names("t-cpu")
@@ -863,13 +818,7 @@ async fn requests_are_validated_against_the_service_model() {
     let sns = aws_sdk_sns::Client::new(&cfg);
 
     // IAM (Query): pattern of RoleName.
-    let err = iam
-        .create_role()
-        .role_name("bad name!")
-        .assume_role_policy_document(TRUST)
-        .send()
-        .await
-        .unwrap_err();
+    let err = role_request(&iam, "bad name!").send().await.unwrap_err();
     let (code, message) = code_and_message(&err);
     assert_eq!(code, "ValidationError");
     assert!(
@@ -880,18 +829,8 @@ async fn requests_are_validated_against_the_service_model() {
 
     // Lambda (REST-JSON): a range and a length, both named.
     let role = create_role(&iam, "t-relay").await;
-    let err = lambda
-        .create_function()
-        .function_name("bad name")
-        .runtime(aws_sdk_lambda::types::Runtime::Providedal2023)
-        .handler("bootstrap")
-        .role(&role)
+    let err = function_request(&lambda, "bad name", &role, &bootstrap_zip("x"))
         .memory_size(99_999)
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new(bootstrap_zip("x")))
-                .build(),
-        )
         .send()
         .await
         .unwrap_err();
@@ -931,17 +870,9 @@ async fn requests_are_validated_against_the_service_model() {
     assert!(message.contains("at 'logGroupName'"), "{message}");
 
     // CloudWatch (CBOR): a minimum and a maximum.
-    let err = cw
-        .put_metric_alarm()
-        .alarm_name("t-cpu")
-        .metric_name("CPUUtilization")
-        .namespace("AWS/EC2")
-        .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
-        .period(60)
+    let err = cpu_alarm(&cw, "t-cpu")
         .evaluation_periods(0)
-        .threshold(80.0)
         .alarm_description("d".repeat(1025))
-        .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
         .send()
         .await
         .unwrap_err();
@@ -996,12 +927,7 @@ async fn requests_are_validated_against_the_service_model() {
 
     // The switch lets a test send what AWS would refuse: moto accepts it.
     acct.inject(json!({"validation": false}));
-    iam.create_role()
-        .role_name("bad name!")
-        .assume_role_policy_document(TRUST)
-        .send()
-        .await
-        .unwrap();
+    role_request(&iam, "bad name!").send().await.unwrap();
 }
 
 // --- atomic check-then-act ---------------------------------------------------------
@@ -1033,13 +959,7 @@ async fn concurrent_creates_succeed_exactly_once() {
     let sns = aws_sdk_sns::Client::new(&cfg);
     const N: usize = 8;
 
-    let (ok, codes) = race(N, |_| {
-        iam.create_role()
-            .role_name("t-relay")
-            .assume_role_policy_document(TRUST)
-            .send()
-    })
-    .await;
+    let (ok, codes) = race(N, |_| role_request(&iam, "t-relay").send()).await;
     assert_eq!(
         (ok, codes),
         (1, vec!["EntityAlreadyExists".to_string(); N - 1])

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod cli;
 pub mod fleet;
 
 use std::fs::File;
@@ -403,21 +404,41 @@ impl Account {
     }
 }
 
-/// A command's output as text.
-pub fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+#[allow(unused_imports)]
+pub use cli::{exit, text};
+
+/// PutMetricAlarm of `name`: EC2 CPUUtilization, Average over 60 s, one
+/// period, above 80; a later setter replaces any of these.
+pub fn cpu_alarm(
+    cw: &aws_sdk_cloudwatch::Client,
+    name: &str,
+) -> aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+    cw.put_metric_alarm()
+        .alarm_name(name)
+        .metric_name("CPUUtilization")
+        .namespace("AWS/EC2")
+        .statistic(Statistic::Average)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(80.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
 }
 
-/// Asserts a command's exit status, showing its output when it differs.
-#[track_caller]
-pub fn exit(out: &std::process::Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+/// The function's State and LastUpdateStatus, read once.
+pub async fn function_states(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+) -> (
+    aws_sdk_lambda::types::State,
+    aws_sdk_lambda::types::LastUpdateStatus,
+) {
+    let got = lambda.get_function_configuration().function_name(name);
+    let c = got.send().await.unwrap();
+    (
+        c.state().cloned().unwrap(),
+        c.last_update_status().cloned().unwrap(),
+    )
 }
 
 /// What relayctl does before each Lambda write: poll until the function is
@@ -432,14 +453,7 @@ pub async fn wait_function_ready(
 ) {
     use aws_sdk_lambda::types::{LastUpdateStatus, State};
     for _ in 0..20 {
-        let c = lambda
-            .get_function_configuration()
-            .function_name(name)
-            .send()
-            .await
-            .unwrap();
-        let state = c.state().cloned().unwrap();
-        let update = c.last_update_status().cloned().unwrap();
+        let (state, update) = function_states(lambda, name).await;
         if state != State::Pending && update != LastUpdateStatus::InProgress {
             return (state, update);
         }

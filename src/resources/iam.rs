@@ -37,8 +37,12 @@ pub enum Scope {
     Alarms,
     /// `slack.webhook_url_ssm`; no grant when the stack has none.
     Parameter,
+    /// The stack's lock, `/relayctl/{name}/lock` (src/lock.rs).
+    Lock,
     /// Actions that take no resource ARN.
     Any,
+    /// `*`, only for a stack with an `instance_selector`.
+    AnyForSelectors,
 }
 
 const fn grant(actions: &'static [&'static str], on: Scope) -> Grant {
@@ -58,6 +62,19 @@ pub const OTHER: &[Grant] = &[
         &["ssm:PutParameter", "ssm:AddTagsToResource"],
         Scope::Parameter,
     ),
+    // The stack lock `up` and `down` hold (src/lock.rs); PutParameter with
+    // Tags needs ssm:AddTagsToResource, as above.
+    grant(
+        &[
+            "ssm:GetParameter",
+            "ssm:PutParameter",
+            "ssm:DeleteParameter",
+            "ssm:AddTagsToResource",
+        ],
+        Scope::Lock,
+    ),
+    // Instance selectors (resources/targets.rs); DescribeInstances takes only `*`.
+    grant(&["ec2:DescribeInstances"], Scope::AnyForSelectors),
 ];
 
 /// Where the ARNs live: the account, region and partition, each either
@@ -117,6 +134,11 @@ impl Place {
                 vec![self.arn("lambda", &format!("function:{}", stack.function_name()))]
             }
             Scope::Alarms => vec![self.arn("cloudwatch", &format!("alarm:{}-*", stack.name))],
+            Scope::AnyForSelectors if !stack.has_selectors() => return None,
+            Scope::AnyForSelectors => vec!["*".to_string()],
+            Scope::Lock => {
+                vec![self.arn("ssm", &format!("parameter/relayctl/{}/lock", stack.name))]
+            }
             Scope::Parameter => {
                 let name = stack.slack.webhook_url_ssm.as_deref()?;
                 let name = name.strip_prefix('/').unwrap_or(name);
@@ -178,6 +200,8 @@ fn sid(on: Scope) -> &'static str {
         Scope::Function => "RelayFunction",
         Scope::Alarms => "StackAlarms",
         Scope::Parameter => "WebhookParameter",
+        Scope::Lock => "StackLock",
+        Scope::AnyForSelectors => "InstanceSelectors",
         Scope::Any => "NoResourceLevelPermissions",
     }
 }

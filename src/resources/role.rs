@@ -35,6 +35,7 @@ pub const IAM: &[super::iam::Grant] = &[super::iam::Grant {
         "iam:GetRole",
         "iam:ListRoleTags",
         "iam:GetRolePolicy",
+        "iam:ListRolePolicies",
         "iam:CreateRole",
         "iam:TagRole",
         "iam:UntagRole",

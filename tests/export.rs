@@ -309,7 +309,7 @@ fn the_deployed_template_matches_up_resource_by_resource_and_status_is_in_sync()
     // against the stack file itself.
     assert_eq!(
         want["role.policy_names"],
-        serde_json::json!(["relayctl-logs"])
+        serde_json::json!(["relayctl-logs-us-east-1"])
     );
     assert_eq!(want["function.tags"]["relayctl:stack"], "exsns");
     assert_eq!(want["alarm.exsns-low-cpu.Threshold"], 5.5);

@@ -234,9 +234,14 @@ mod tests {
                 "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:demo-relay"
             ])
         );
-        // No parameter, no ssm grant at all.
+        // No parameter, no grant on one; the lock's ssm grant only.
         assert!(statement(&p, "WebhookParameter").is_none());
-        assert!(!p.to_string().contains("ssm:"));
+        assert_eq!(
+            statement(&p, "StackLock").unwrap()["Resource"],
+            json!([
+                "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/relayctl/demo/lock"
+            ])
+        );
         let pass = statement(&p, "PassRelayRoleToLambda").unwrap();
         assert_eq!(pass["Action"], json!(["iam:PassRole"]));
         assert_eq!(

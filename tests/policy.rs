@@ -61,6 +61,8 @@ struct Run {
     /// The actions of every policy printed.
     all_granted: BTreeSet<String>,
     webhook: String,
+    /// The last policy printed.
+    last: serde_json::Value,
 }
 
 fn text(out: &Output) -> String {
@@ -143,7 +145,26 @@ impl Run {
             .map(|a| a.as_str().unwrap().to_string())
             .collect();
         self.all_granted.extend(actions.iter().cloned());
+        self.last = doc;
         actions
+    }
+
+    /// The resources the last policy grants any `ssm:` action on.
+    fn ssm_resources(&self) -> BTreeSet<String> {
+        self.last["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| {
+                s["Action"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a.as_str().unwrap().starts_with("ssm:"))
+            })
+            .flat_map(|s| s["Resource"].as_array().unwrap().clone())
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect()
     }
 
     /// Every action relayctl called since the last check is granted by
@@ -173,6 +194,7 @@ async fn the_policy_grants_every_call_of_a_stacks_life_and_nothing_unused() {
         all_called: BTreeSet::new(),
         all_granted: BTreeSet::new(),
         webhook: slack.webhook_url(),
+        last: serde_json::Value::Null,
     };
     let env_webhook = "webhook_url_env: SLACK_WEBHOOK_URL";
     let iam = aws_sdk_iam::Client::new(&run.acct.sdk_config());
@@ -186,10 +208,13 @@ async fn the_policy_grants_every_call_of_a_stacks_life_and_nothing_unused() {
     );
     run.zip(&handler_zip());
     let policy_a = run.policy();
-    assert!(
-        !policy_a.iter().any(|a| a.starts_with("ssm:")),
-        "{policy_a:?}"
+    // With the webhook in the environment the only parameter is the stack
+    // lock's.
+    let lock = format!(
+        "arn:aws:ssm:us-east-1:{}:parameter/relayctl/{STACK}/lock",
+        run.acct.id
     );
+    assert_eq!(run.ssm_resources(), BTreeSet::from([lock.clone()]));
 
     // Someone's untagged role with the stack's role name: refused as foreign
     // (GetRole shows no tags, so ListRoleTags decides), then removed by hand.
@@ -248,7 +273,11 @@ async fn the_policy_grants_every_call_of_a_stacks_life_and_nothing_unused() {
     run.zip(&handler_zip());
     run.acct.hide_from_tagging_index(&[STACK]);
     let policy_b = run.policy();
-    assert!(policy_b.contains("ssm:PutParameter"), "{policy_b:?}");
+    let param = format!(
+        "arn:aws:ssm:us-east-1:{}:parameter{PARAM}",
+        run.acct.id
+    );
+    assert_eq!(run.ssm_resources(), BTreeSet::from([lock, param]));
     let hook = format!("{}\n", run.webhook);
     let out = run.relayctl(&["secret", "set"], Some(&hook));
     assert!(out.status.success(), "{}", text(&out));

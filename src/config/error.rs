@@ -11,30 +11,31 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 /// Stable codes for each kind of problem inside a stack file (`Problem::code`).
-/// Never renumber: users search for them.
+/// Never renumber: users search for them. They sit in stack.yaml's E0xx
+/// range so no kind shares a code with an error relayctl prints.
 pub mod codes {
     /// The YAML itself does not parse.
-    pub const SYNTAX: &str = "E100";
+    pub const SYNTAX: &str = "E040";
     /// No document at all.
-    pub const EMPTY: &str = "E101";
+    pub const EMPTY: &str = "E041";
     /// Alias expansion beyond the budget (a "billion laughs" file).
-    pub const ALIASES: &str = "E102";
+    pub const ALIASES: &str = "E042";
     /// Nesting deeper than any stack file needs.
-    pub const TOO_DEEP: &str = "E103";
+    pub const TOO_DEEP: &str = "E043";
     /// Several `---` documents in one file.
-    pub const DOCUMENTS: &str = "E104";
+    pub const DOCUMENTS: &str = "E044";
     /// Bytes that are not UTF-8.
-    pub const NOT_UTF8: &str = "E105";
-    pub const UNKNOWN_FIELD: &str = "E110";
-    pub const DUPLICATE_FIELD: &str = "E111";
-    pub const WRONG_TYPE: &str = "E112";
-    pub const REQUIRED: &str = "E113";
-    pub const INVALID_VALUE: &str = "E114";
+    pub const NOT_UTF8: &str = "E045";
+    pub const UNKNOWN_FIELD: &str = "E050";
+    pub const DUPLICATE_FIELD: &str = "E051";
+    pub const WRONG_TYPE: &str = "E052";
+    pub const REQUIRED: &str = "E053";
+    pub const INVALID_VALUE: &str = "E054";
     /// A control character (ESC, BEL, a newline…) in a string.
-    pub const CONTROL_CHARACTER: &str = "E115";
+    pub const CONTROL_CHARACTER: &str = "E055";
     /// A Slack webhook URL in the file, where secrets never belong.
-    pub const SECRET_IN_FILE: &str = "E116";
-    pub const TAG: &str = "E117";
+    pub const SECRET_IN_FILE: &str = "E056";
+    pub const TAG: &str = "E057";
 }
 
 /// Everything that can go wrong between stack.yaml on disk and a usable `Stack`.

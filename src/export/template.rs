@@ -197,7 +197,6 @@ fn alarm_resources(ctx: &Ctx, refs: &Refs) -> Vec<(String, Node)> {
                 "MetricName": s.metric,
                 "Period": s.period_s,
                 "EvaluationPeriods": s.evaluation_periods,
-                "DatapointsToAlarm": s.datapoints_to_alarm,
                 "Threshold": s.threshold,
                 "ComparisonOperator": s.comparison,
                 "TreatMissingData": s.treat_missing_data,
@@ -215,6 +214,11 @@ fn alarm_resources(ctx: &Ctx, refs: &Refs) -> Vec<(String, Node)> {
                 if let Some(v) = value {
                     properties[key] = json!(v);
                 }
+            }
+            // Only when the file sets it, as `up` sends it: AWS stores an
+            // unset value as absent, and status compares the two stacks.
+            if let Some(n) = want.datapoints_to_alarm {
+                properties["DatapointsToAlarm"] = json!(n);
             }
             if !s.ok_actions.is_empty() {
                 properties["OKActions"] = json!(s.ok_actions);

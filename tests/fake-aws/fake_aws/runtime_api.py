@@ -306,6 +306,14 @@ class _RuntimeHandler(BaseHTTPRequestHandler):
     def log_message(self, *_):
         pass
 
+    def handle(self):
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            # The environment was stopped and its bootstrap killed while it
+            # waited for the next event: nobody is left to read the answer.
+            pass
+
     def do_GET(self):
         if self.path != "/2018-06-01/runtime/invocation/next":
             return self._answer(404, {"errorType": "NotFound", "errorMessage": self.path})

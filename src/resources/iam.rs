@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::REGISTRY;
 use crate::config::Stack;
 
 /// Some actions, on one of the stack's resources.
@@ -150,16 +149,16 @@ impl Place {
     }
 }
 
-/// Every grant: each registered kind's, then the others.
-pub fn grants() -> impl Iterator<Item = &'static Grant> {
-    REGISTRY.iter().flat_map(|r| r.iam.iter()).chain(OTHER)
-}
-
 /// The least-privilege policy for running plan, up, status, test, down and
 /// secret set on this stack: one statement per scope, actions sorted.
-pub fn policy(stack: &Stack, place: &Place) -> Value {
+/// `grants` are every kind's and [`OTHER`] (`resources::iam_grants`).
+pub fn policy<'a>(
+    stack: &Stack,
+    place: &Place,
+    grants: impl IntoIterator<Item = &'a Grant>,
+) -> Value {
     let mut by_scope: BTreeMap<String, (Scope, Vec<&str>)> = BTreeMap::new();
-    for g in grants() {
+    for g in grants {
         let entry = by_scope
             .entry(sid(g.on).to_string())
             .or_insert((g.on, Vec::new()));
@@ -227,7 +226,11 @@ mod tests {
 
     #[test]
     fn arns_are_the_stacks_with_placeholders_when_unknown() {
-        let p = policy(&stack("webhook_url_env: HOOK"), &Place::new(None, None));
+        let p = policy(
+            &stack("webhook_url_env: HOOK"),
+            &Place::new(None, None),
+            crate::resources::iam_grants(),
+        );
         assert_eq!(
             statement(&p, "RelayFunction").unwrap()["Resource"],
             json!([
@@ -253,7 +256,11 @@ mod tests {
     #[test]
     fn a_known_place_fills_every_arn_and_the_partition_follows_the_region() {
         let s = stack("webhook_url_ssm: /relay/demo/hook");
-        let p = policy(&s, &Place::new(Some("cn-north-1"), Some("111122223333")));
+        let p = policy(
+            &s,
+            &Place::new(Some("cn-north-1"), Some("111122223333")),
+            crate::resources::iam_grants(),
+        );
         assert!(!p.to_string().contains("${"), "{p}");
         assert_eq!(
             statement(&p, "WebhookParameter").unwrap()["Resource"],
@@ -267,7 +274,7 @@ mod tests {
 
     #[test]
     fn every_registered_kind_declares_what_it_calls() {
-        for r in REGISTRY {
+        for r in crate::resources::REGISTRY {
             assert!(!r.iam.is_empty(), "{} declares no IAM actions", r.kind.id);
             for g in r.iam {
                 for a in g.actions {

@@ -56,6 +56,12 @@ pub const REGISTRY: &[Registration] = &[
     parameter::REGISTRATION,
 ];
 
+/// Every IAM grant relayctl needs: each registered kind's, then the calls
+/// outside the kinds (`iam::OTHER`).
+pub fn iam_grants() -> impl Iterator<Item = &'static iam::Grant> {
+    REGISTRY.iter().flat_map(|r| r.iam.iter()).chain(iam::OTHER)
+}
+
 /// What a resource module tells the rest of relayctl about itself.
 pub struct Registration {
     pub kind: Kind,
@@ -393,29 +399,12 @@ pub fn plan_down(ctx: &Ctx, live: &LiveState) -> Vec<Step> {
 /// the stack parsed from YAML (handler path: this repository's handler/).
 #[cfg(test)]
 pub fn test_ctx(yaml: &str, package_sha: Option<&str>) -> Ctx {
-    use aws_config::{BehaviorVersion, Region};
     let handler = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("handler");
     let yaml = format!("{yaml}\nhandler:\n  path: {}\n", handler.display());
     let stack =
         Stack::parse(&yaml, std::path::Path::new("stack.yaml")).expect("test stack is valid");
-    let config = aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .build();
     Ctx {
-        clients: Clients {
-            iam: aws_sdk_iam::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            sns: aws_sdk_sns::Client::new(&config),
-            lambda: aws_sdk_lambda::Client::new(&config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
-            ssm: aws_sdk_ssm::Client::new(&config),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
-            ec2: aws_sdk_ec2::Client::new(&config),
-            account: "111122223333".into(),
-            region: "eu-west-1".into(),
-            partition: "aws".into(),
-        },
+        clients: Clients::unsent("111122223333", "eu-west-1", "aws"),
         stack,
         webhook: Some(Secret::new("https://hooks.slack.invalid/services/T/B/x")),
         package: package_sha.map(|sha| Package {

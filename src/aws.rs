@@ -43,24 +43,8 @@ impl Clients {
         conn: &Connection,
         stack_region: Option<&str>,
     ) -> Result<Clients, AwsError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        if let Some(profile) = &conn.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(region) = conn.region.as_deref().or(stack_region) {
-            loader = loader.region(Region::new(region.to_string()));
-        }
-        if let Some(url) = &conn.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        // Standard mode with relayctl's two budgets (src/retry.rs): a
-        // throttle costs one short backoff, not a client-wide slowdown. An
-        // explicit AWS_MAX_ATTEMPTS / AWS_RETRY_MODE still wins.
         let ours = !crate::retry::user_configured();
-        if ours {
-            loader = loader.retry_config(crate::retry::config());
-        }
-        let config = loader.load().await;
+        let config = load_config(conn, stack_region).await;
         let region = config
             .region()
             .map(|r| r.to_string())
@@ -106,6 +90,50 @@ impl Clients {
             partition,
         })
     }
+
+    /// Clients that are never sent a request (the export's names, unit
+    /// tests of `diff`): only what they are built from matters.
+    pub fn unsent(account: &str, region: &str, partition: &str) -> Clients {
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        Clients {
+            iam: aws_sdk_iam::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
+            ec2: aws_sdk_ec2::Client::new(&config),
+            account: account.to_string(),
+            region: region.to_string(),
+            partition: partition.to_string(),
+        }
+    }
+}
+
+/// The SDK configuration from the standard chain: the profile, the region
+/// (flag, then stack.yaml, then the chain) and the endpoint given, with
+/// relayctl's retry budgets (src/retry.rs) unless AWS_MAX_ATTEMPTS /
+/// AWS_RETRY_MODE chose others: a throttle costs one short backoff, not a
+/// client-wide slowdown.
+pub async fn load_config(conn: &Connection, stack_region: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = &conn.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = conn.region.as_deref().or(stack_region) {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    if let Some(url) = &conn.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if !crate::retry::user_configured() {
+        loader = loader.retry_config(crate::retry::config());
+    }
+    loader.load().await
 }
 
 /// A failed AWS call, or a resource relayctl refuses to touch.

@@ -6,7 +6,6 @@
 //! (`relay-code-${AWS::Region}`): Lambda reads code only from a bucket in
 //! the function's own region.
 
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -142,17 +141,7 @@ pub async fn upload(
 /// an endpoint URL (a local fake) paths name the bucket: virtual-host
 /// addressing would need DNS for `bucket.127.0.0.1`.
 async fn client(conn: &Connection, stack_region: Option<&str>) -> aws_sdk_s3::Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(profile) = &conn.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(region) = conn.region.as_deref().or(stack_region) {
-        loader = loader.region(Region::new(region.to_string()));
-    }
-    if let Some(url) = &conn.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    let config = loader.load().await;
+    let config = crate::aws::load_config(conn, stack_region).await;
     let s3 = aws_sdk_s3::config::Builder::from(&config)
         .force_path_style(conn.endpoint_url.is_some())
         .build();

@@ -5,7 +5,6 @@
 //! placeholder into `Ref` / `Fn::Sub` (and each ARN of a resource in the
 //! template into a `Ref` / `Fn::GetAtt`, which also orders creation).
 
-use aws_config::{BehaviorVersion, Region};
 use serde_json::{Map, Value, json};
 
 use crate::aws::Clients;
@@ -28,29 +27,17 @@ pub const WEBHOOK_PARAMETER: &str = "SlackWebhookUrl";
 
 /// A context for `desired()` only: its clients are never sent a request.
 pub fn ctx(stack: Stack) -> Ctx {
-    let config = aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .build();
     let webhook = stack
         .slack
         .webhook_url_ssm
         .is_none()
         .then(|| Secret::new(placeholder(WEBHOOK_PARAMETER)));
     Ctx {
-        clients: Clients {
-            iam: aws_sdk_iam::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            sns: aws_sdk_sns::Client::new(&config),
-            lambda: aws_sdk_lambda::Client::new(&config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
-            ssm: aws_sdk_ssm::Client::new(&config),
-            ec2: aws_sdk_ec2::Client::new(&config),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
-            account: placeholder("AWS::AccountId"),
-            region: placeholder("AWS::Region"),
-            partition: placeholder("AWS::Partition"),
-        },
+        clients: Clients::unsent(
+            &placeholder("AWS::AccountId"),
+            &placeholder("AWS::Region"),
+            &placeholder("AWS::Partition"),
+        ),
         stack,
         webhook,
         package: None,

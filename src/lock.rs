@@ -313,7 +313,8 @@ impl Held {
     }
 }
 
-fn region(ssm: &Client) -> String {
+/// The region the client's calls go to, for messages.
+pub fn region(ssm: &Client) -> String {
     ssm.config()
         .region()
         .map_or_else(|| "its region".to_string(), |r| r.to_string())

@@ -7,48 +7,37 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use aws_config::{Region, SdkConfig};
 use serde_json::Value;
-use support::{Account, exit, text};
+use support::Account;
+use support::cli::{exit, text};
+use support::stack::{INSTANCE, StackDir, WEBHOOK, handler_path};
 
-const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/secret-token";
-const INSTANCE: &str = "i-0123456789abcdef0";
 const EU: &str = "eu-west-1";
 const US: &str = "us-east-1";
 
 /// A stack folder: stack.yaml plus a handler zip (the fake's echo function,
 /// so an invocation shows whether the role still lets it log).
-struct Stack {
-    dir: tempfile::TempDir,
-    name: String,
+struct Stack(StackDir);
+
+impl std::ops::Deref for Stack {
+    type Target = StackDir;
+    fn deref(&self) -> &StackDir {
+        &self.0
+    }
 }
 
 impl Stack {
     fn new(name: &str, extra: &str) -> Stack {
-        let dir = tempfile::tempdir().unwrap();
-        let handler = Path::new(env!("CARGO_MANIFEST_DIR")).join("handler");
-        let yaml = format!(
+        let stack = Stack(StackDir::new(name, &support::chain::echo_zip()));
+        stack.write_yaml(&format!(
             "name: {name}\n{extra}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\nalarms:\n  - name: high-cpu\n    instance_id: {INSTANCE}\n",
-            handler.display()
-        );
-        std::fs::write(dir.path().join("stack.yaml"), yaml).unwrap();
-        std::fs::write(dir.path().join("a.zip"), support::chain::echo_zip()).unwrap();
-        Stack {
-            dir,
-            name: name.to_string(),
-        }
-    }
-
-    fn file(&self) -> PathBuf {
-        self.dir.path().join("stack.yaml")
-    }
-
-    fn zip(&self) -> String {
-        self.dir.path().join("a.zip").display().to_string()
+            handler_path().display()
+        ));
+        stack
     }
 
     fn role(&self) -> String {
@@ -554,16 +543,25 @@ fn issue_14_1_two_regions_from_one_file() {
     assert_eq!(plans["regions"][EU]["summary"]["update"], 0, "{plans:#}");
     assert_eq!(plans["regions"][US]["summary"]["update"], 1, "{plans:#}");
 
-    // up repairs only us-east-1.
+    // up repairs only us-east-1, holding both regions' locks while it
+    // plans again and writes.
     acct.reset_calls();
     exit(&relayctl(&acct, &stack, &["up", "--zip", &stack.zip()]), 0);
-    let writes: Vec<(String, String)> = acct
-        .regional_calls()
-        .into_iter()
-        .filter(|c| c.write)
-        .map(|c| (c.region, c.operation))
+    let calls = acct.regional_calls();
+    let writes: Vec<(String, String)> = calls
+        .iter()
+        .filter(|c| c.write && !c.is_lock())
+        .map(|c| (c.region.clone(), c.operation.clone()))
         .collect();
     assert_eq!(writes, [(US.to_string(), "PutMetricAlarm".to_string())]);
+    for region in [EU, US] {
+        let lock_writes: Vec<&str> = calls
+            .iter()
+            .filter(|c| c.region == region && c.is_lock() && c.write)
+            .map(|c| c.operation.as_str())
+            .collect();
+        assert_eq!(lock_writes, ["PutParameter", "DeleteParameter"], "{region}");
+    }
     exit(
         &relayctl(&acct, &stack, &["status", "--detailed-exitcode"]),
         0,
@@ -721,4 +719,79 @@ fn issue_14_1_region_lists_are_checked_before_any_call() {
         assert!(stderr.contains(said), "{extra} {args:?}: {stderr}");
         assert_eq!(acct.calls(), [], "{extra} {args:?}");
     }
+}
+
+/// Issue 11 with `regions:`: a run over several regions takes every
+/// region's lock, in region order, before it plans again and writes; a
+/// region locked by someone else refuses the whole run, and the locks
+/// already taken are released.
+#[test]
+fn issue_11_several_regions_take_every_regions_lock() {
+    let acct = Account::new();
+    let stack = Stack::new("locked", "regions: [us-east-1, eu-west-1]");
+    // Someone's `up` holds us-east-1 for ten more minutes.
+    let theirs = serde_json::json!({
+        "id": "0123456789abcdef0123456789abcdef",
+        "operation": "up",
+        "who": "ana@ci-7",
+        "pid": 4242,
+        "created": "2026-11-30T12:00:00Z",
+        "expires": "2999-01-01T00:00:00Z",
+    })
+    .to_string();
+    let ssm = |region: &str| aws_sdk_ssm::Client::new(&in_region(&acct, region));
+    let lock = "/relayctl/locked/lock";
+    block_on(
+        ssm(US)
+            .put_parameter()
+            .name(lock)
+            .value(&theirs)
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .send(),
+    )
+    .unwrap();
+    let held = |region: &str| {
+        block_on(ssm(region).get_parameter().name(lock).send())
+            .ok()
+            .and_then(|o| o.parameter?.value)
+    };
+
+    acct.reset_calls();
+    let out = relayctl(&acct, &stack, &["up", "--zip", &stack.zip()]);
+    exit(&out, 1);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[E310]: stack locked is locked in us-east-1: up by ana@ci-7"),
+        "{err}"
+    );
+    let calls = acct.regional_calls();
+    let written: Vec<(&str, &str)> = calls
+        .iter()
+        .filter(|c| c.write)
+        .map(|c| (c.region.as_str(), c.operation.as_str()))
+        .collect();
+    // eu-west-1 comes first: taken; us-east-1's create (Overwrite=false)
+    // refused as the parameter exists; eu-west-1 given back.
+    assert_eq!(
+        written,
+        [
+            (EU, "PutParameter"),
+            (US, "PutParameter"),
+            (EU, "DeleteParameter")
+        ],
+        "{calls:#?}"
+    );
+    assert!(calls.iter().filter(|c| c.write).all(|c| c.is_lock()));
+    assert_eq!(held(EU), None);
+    assert_eq!(held(US), Some(theirs));
+
+    // Once it is gone, both regions are locked, built and unlocked.
+    block_on(ssm(US).delete_parameter().name(lock).send()).unwrap();
+    exit(&relayctl(&acct, &stack, &["up", "--zip", &stack.zip()]), 0);
+    assert_eq!((held(EU), held(US)), (None, None));
+    for region in [EU, US] {
+        assert!(function_exists(&acct, region, "locked-relay"), "{region}");
+    }
+    exit(&relayctl(&acct, &stack, &["down", "--yes"]), 0);
+    assert_eq!((held(EU), held(US)), (None, None));
 }

@@ -6,7 +6,7 @@ use std::future::Future;
 
 use super::{Error, Result};
 use crate::display::untrusted;
-use crate::lock::{self, Holder, Released, Replaced};
+use crate::lock::{self, Held, Holder, Released, Replaced};
 use crate::resources::Ctx;
 
 /// Which lock: the stack's, in the region of the session's SSM client.
@@ -33,42 +33,81 @@ pub async fn with_lock<T>(
     force: bool,
     work: impl Future<Output = Result<T>>,
 ) -> Result<T> {
-    let LockOf { ssm, stack } = lock;
-    // Listening before the lock exists: a signal while it is being taken
-    // still releases it.
+    with_locks(vec![lock], operation, force, work).await
+}
+
+/// [`with_lock`] for several regions' locks, taken one after another in the
+/// order given (every run takes them in region order, so two runs cannot
+/// each hold one the other waits for: the second is refused with E310). A
+/// lock that cannot be taken releases those already held.
+pub async fn with_locks<T>(
+    locks: Vec<LockOf>,
+    operation: &'static str,
+    force: bool,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    // Listening before the locks exist: a signal while they are being taken
+    // still releases them.
     let signals = Signals::listen();
-    let (held, replaced) = lock::acquire(&ssm, &stack, operation, force).await?;
-    match replaced {
-        Some(Replaced::Expired(old)) => eprintln!(
-            "warning: took over stack {stack}'s expired lock: {}",
-            Holder::from(old).describe()
-        ),
-        Some(Replaced::Broken(old)) => eprintln!(
-            "broke stack {stack}'s lock (--force-unlock): {}",
-            Holder::from(old).describe()
-        ),
-        None => {}
+    let several = locks.len() > 1;
+    let mut held = Vec::new();
+    for LockOf { ssm, stack } in locks {
+        let whose = match several {
+            true => format!("{stack} ({})", lock::region(&ssm)),
+            false => stack.clone(),
+        };
+        match lock::acquire(&ssm, &stack, operation, force).await {
+            Ok((h, replaced)) => {
+                say_replaced(&whose, replaced);
+                tracing::info!("holding the lock {}", lock::parameter_name(&stack));
+                held.push((whose, h));
+            }
+            Err(e) => {
+                release(held, operation).await;
+                return Err(e.into());
+            }
+        }
     }
-    tracing::info!("holding the lock {}", lock::parameter_name(&stack));
-    let expires = held.info().expires.clone();
     let outcome = tokio::select! {
         result = work => Ok(result),
         signal = signals.first() => Err(signal),
     };
-    match held.release().await {
-        Ok(Released::Done) => {}
-        Ok(Released::Lost(now)) => eprintln!(
-            "warning: this run's lock on stack {stack} was broken while it ran{}",
-            now.map(|i| format!("; now held: {}", Holder::from(i).describe()))
-                .unwrap_or_default()
-        ),
-        Err(e) => eprintln!(
-            "warning: stack {stack}'s lock was not released ({}); it expires at {expires}, or \
-             `relayctl {operation} --force-unlock` breaks it",
-            untrusted(&e.to_string())
-        ),
-    }
+    release(held, operation).await;
     outcome.unwrap_or_else(|signal| Err(Error::Interrupted { signal, operation }))
+}
+
+fn say_replaced(whose: &str, replaced: Option<Replaced>) {
+    match replaced {
+        Some(Replaced::Expired(old)) => eprintln!(
+            "warning: took over stack {whose}'s expired lock: {}",
+            Holder::from(old).describe()
+        ),
+        Some(Replaced::Broken(old)) => eprintln!(
+            "broke stack {whose}'s lock (--force-unlock): {}",
+            Holder::from(old).describe()
+        ),
+        None => {}
+    }
+}
+
+/// Releases every lock held; a failure is a warning (the lock expires).
+async fn release(held: Vec<(String, Held)>, operation: &str) {
+    for (whose, h) in held {
+        let expires = h.info().expires.clone();
+        match h.release().await {
+            Ok(Released::Done) => {}
+            Ok(Released::Lost(now)) => eprintln!(
+                "warning: this run's lock on stack {whose} was broken while it ran{}",
+                now.map(|i| format!("; now held: {}", Holder::from(i).describe()))
+                    .unwrap_or_default()
+            ),
+            Err(e) => eprintln!(
+                "warning: stack {whose}'s lock was not released ({}); it expires at {expires}, or \
+                 `relayctl {operation} --force-unlock` breaks it",
+                untrusted(&e.to_string())
+            ),
+        }
+    }
 }
 
 /// SIGINT and SIGTERM, caught instead of ending the process.

@@ -10,6 +10,7 @@
 pub mod chain;
 pub mod cli;
 pub mod fleet;
+pub mod stack;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -169,12 +170,13 @@ impl Call {
     /// A call on a stack's lock parameter (`/relayctl/{stack}/lock`, see
     /// src/lock.rs), which `up` and `down` take around their writes.
     pub fn is_lock(&self) -> bool {
-        self.service == "ssm"
-            && self
-                .name
-                .as_deref()
-                .is_some_and(|n| n.starts_with("/relayctl/") && n.ends_with("/lock"))
+        on_lock(&self.service, self.name.as_deref())
     }
+}
+
+fn on_lock(service: &str, parameter: Option<&str>) -> bool {
+    service == "ssm"
+        && parameter.is_some_and(|n| n.starts_with("/relayctl/") && n.ends_with("/lock"))
 }
 
 /// One AWS call with the region it was signed for.
@@ -184,6 +186,16 @@ pub struct RegionalCall {
     pub service: String,
     pub operation: String,
     pub write: bool,
+    /// An SSM call's parameter name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl RegionalCall {
+    /// See [`Call::is_lock`].
+    pub fn is_lock(&self) -> bool {
+        on_lock(&self.service, self.name.as_deref())
+    }
 }
 
 /// An isolated fake AWS account: its own resources, call log and faults.
@@ -403,9 +415,6 @@ impl Account {
         }
     }
 }
-
-#[allow(unused_imports)]
-pub use cli::{exit, text};
 
 /// PutMetricAlarm of `name`: EC2 CPUUtilization, Average over 60 s, one
 /// period, above 80; a later setter replaces any of these.

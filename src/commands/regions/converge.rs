@@ -15,10 +15,13 @@ use crate::apply::{self, Reporter};
 use crate::aws::AwsError;
 use crate::change::{Action, Change};
 use crate::cli::{DownArgs, Global, Output, UpArgs};
+use crate::commands::lock::{LockOf, with_locks};
 use crate::commands::output::write_stdout;
 use crate::commands::progress::Progress;
 use crate::commands::session::{Foreign, Session, load_package, load_stack};
 use crate::commands::{Error, Result};
+use crate::config::Stack;
+use crate::package::Package;
 use crate::plan::Plan;
 use crate::resources::{parameter, role};
 use crate::secret::Secret;
@@ -33,7 +36,30 @@ pub async fn up(g: &Global, args: &UpArgs, regions: &[String]) -> Result<ExitCod
         None => Some(Secret::new(stack.webhook_url()?)),
     };
     let package = load_package(&stack, &args.package)?;
-    let opened: Vec<Opened> = join_all(regions.iter().map(|region| {
+    let open = || open_up(g, &stack, &webhook, &package, regions);
+    let opened = open().await;
+    let force = args.lock.force_unlock;
+    // Nothing to change: nothing is written, not even a lock.
+    if !force && count(&opened) == 0 {
+        return Ok(apply_up(g, &stack.name, regions, &opened).await);
+    }
+    // Changes: every region locked, then read and planned again under the
+    // locks, as a single-region `up` does.
+    with_locks(locks(&opened), "up", force, async {
+        Ok(apply_up(g, &stack.name, regions, &open().await).await)
+    })
+    .await
+}
+
+/// Every region read and planned for `up` at once.
+async fn open_up(
+    g: &Global,
+    stack: &Stack,
+    webhook: &Option<Secret>,
+    package: &Package,
+    regions: &[String],
+) -> Vec<Opened> {
+    join_all(regions.iter().map(|region| {
         let (g, stack) = (in_region(g, region), stack.clone());
         let (webhook, package) = (webhook.clone(), package.clone());
         async move {
@@ -46,20 +72,47 @@ pub async fn up(g: &Global, args: &UpArgs, regions: &[String]) -> Result<ExitCod
             Ok((s, plan))
         }
     }))
-    .await;
-    let progress = Progress::new(count(&opened));
-    let outcomes = apply_all(regions, &opened, &progress, true, |plan, n| match n {
+    .await
+}
+
+async fn apply_up(g: &Global, stack: &str, regions: &[String], opened: &[Opened]) -> ExitCode {
+    let progress = Progress::new(count(opened));
+    let outcomes = apply_all(regions, opened, &progress, true, |plan, n| match n {
         None => plan.render_text(),
         Some(n) => format!("Applied {n} change(s) to stack {}.\n", plan.stack),
     })
     .await;
     progress.finish();
-    Ok(finish(g, &stack.name, &outcomes, None))
+    finish(g, stack, &outcomes, None)
 }
 
 pub async fn down(g: &Global, args: &DownArgs, regions: &[String]) -> Result<ExitCode> {
     let stack = load_stack(g)?;
-    let opened: Vec<Opened> = join_all(regions.iter().map(|region| {
+    let open = || open_down(g, &stack, regions);
+    let opened = open().await;
+    let force = args.lock.force_unlock;
+    let count = deletions(&opened);
+    // Nothing to delete: nothing is written, not even a lock.
+    if !force && count == 0 {
+        return delete_all(g, args, &stack, regions, &opened).await;
+    }
+    // Nobody can answer: refused before any lock is taken.
+    if !args.yes && !std::io::stdin().is_terminal() {
+        return Err(Error::NotConfirmed {
+            stack: stack.name.clone(),
+            count,
+        });
+    }
+    // Deletions: shown, confirmed and applied from a read under the locks.
+    with_locks(locks(&opened), "down", force, async {
+        delete_all(g, args, &stack, regions, &open().await).await
+    })
+    .await
+}
+
+/// Every region read and planned for `down` at once.
+async fn open_down(g: &Global, stack: &Stack, regions: &[String]) -> Vec<Opened> {
+    join_all(regions.iter().map(|region| {
         let (g, stack) = (in_region(g, region), stack.clone());
         async move {
             let s = Session::open(&g, stack, None, None, Foreign::Warn).await?;
@@ -69,21 +122,35 @@ pub async fn down(g: &Global, args: &DownArgs, regions: &[String]) -> Result<Exi
             Ok((s, plan))
         }
     }))
-    .await;
-    let role_there = ready(&opened).any(|(s, _)| role::exists(&s.live));
-    let role_name = stack.role_name();
-    let count = ready(&opened)
+    .await
+}
+
+/// What `down` deletes over every region, the shared role included.
+fn deletions(opened: &[Opened]) -> usize {
+    ready(opened)
         .map(|(_, plan)| plan.summary().delete)
         .sum::<usize>()
-        + usize::from(role_there);
+        + usize::from(ready(opened).any(|(s, _)| role::exists(&s.live)))
+}
+
+async fn delete_all(
+    g: &Global,
+    args: &DownArgs,
+    stack: &Stack,
+    regions: &[String],
+    opened: &[Opened],
+) -> Result<ExitCode> {
+    let role_there = ready(opened).any(|(s, _)| role::exists(&s.live));
+    let role_name = stack.role_name();
+    let count = deletions(opened);
     let mut show_plan = true;
     if count > 0 && !args.yes {
         let role = role_there.then_some(role_name.as_str());
-        confirm_all(g, &stack.name, regions, &opened, role, count).await?;
+        confirm_all(g, &stack.name, regions, opened, role, count).await?;
         show_plan = false;
     }
     let progress = Progress::new(count);
-    let outcomes = apply_all(regions, &opened, &progress, show_plan, |plan, n| match n {
+    let outcomes = apply_all(regions, opened, &progress, show_plan, |plan, n| match n {
         None => format!(
             "Nothing to delete: stack {} owns no resources here.\n",
             plan.stack
@@ -92,12 +159,22 @@ pub async fn down(g: &Global, args: &DownArgs, regions: &[String]) -> Result<Exi
     })
     .await;
     let all_gone = outcomes.iter().all(|o| o.verdict != Verdict::Failed);
-    let role = match ready(&opened).next() {
+    let role = match ready(opened).next() {
         Some((s, _)) if role_there => Some(delete_role(s, all_gone, &progress).await),
         _ => None,
     };
     progress.finish();
     Ok(finish(g, &stack.name, &outcomes, role))
+}
+
+/// The lock of every region that was read, sorted by region: every run
+/// takes them in the same order.
+fn locks(opened: &[Opened]) -> Vec<LockOf> {
+    let mut by_region: Vec<(&str, LockOf)> = ready(opened)
+        .map(|(s, _)| (s.ctx.clients.region.as_str(), LockOf::stack(&s.ctx)))
+        .collect();
+    by_region.sort_by(|a, b| a.0.cmp(b.0));
+    by_region.into_iter().map(|(_, lock)| lock).collect()
 }
 
 /// The regions that were read and planned.

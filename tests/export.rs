@@ -19,6 +19,7 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 use support::Account;
+use support::cli::{ok, shown};
 
 const WEBHOOK: &str = "https://hooks.slack.com/services/T0EXPORT/B0EXPORT/exportsecretvalue";
 const BUCKET_PATTERN: &str = "relay-code-${AWS::Region}";
@@ -65,21 +66,6 @@ fn relayctl(acct: &Account, dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-#[track_caller]
-fn ok(out: Output) -> Output {
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    out
 }
 
 /// The fake's venv (made by its first start), where cfn-lint and boto3 live.
@@ -138,7 +124,7 @@ fn every_exported_template_passes_cfn_lint_and_holds_no_webhook() {
             lint.status.code(),
             Some(0),
             "{label}: cfn-lint:\n{}\n{template}",
-            text(&lint)
+            shown(&lint)
         );
         assert!(
             !template.contains("exportsecretvalue"),
@@ -235,7 +221,7 @@ fn a_bad_code_bucket_is_refused_before_any_aws_call() {
             "h.zip",
         ],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--code-bucket"), "{stderr}");
     assert!(stderr.contains("${AWS::Region}"), "{stderr}");
@@ -291,7 +277,7 @@ fn the_deployed_template_matches_up_resource_by_resource_and_status_is_in_sync()
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("already there; not uploaded"),
         "{}",
-        text(&out)
+        shown(&out)
     );
     assert_eq!(by_cfn.count("s3", "HeadObject"), 1);
     by_cfn.assert_no_writes();
@@ -351,7 +337,7 @@ fn the_deployed_template_matches_up_resource_by_resource_and_status_is_in_sync()
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("No changes"),
         "{}",
-        text(&out)
+        shown(&out)
     );
     by_cfn.assert_no_writes();
 }

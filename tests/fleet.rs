@@ -4,7 +4,8 @@
 mod support;
 
 use support::Account;
-use support::fleet::{Fleet, count, exit, text};
+use support::cli::{exit, text};
+use support::fleet::{Fleet, count};
 
 /// 500 alarms, no change: ownership comes from the tagging index in pages
 /// of 100, not from one ListTagsForResource per alarm (515 calls before).

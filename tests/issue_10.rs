@@ -5,19 +5,20 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use support::Account;
 use support::cli::{exit, ok, relayctl_at, text};
+use support::stack::{INSTANCE, StackDir, WEBHOOK, handler_path};
 
-const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/secret-token";
-const INSTANCE: &str = "i-0123456789abcdef0";
+/// A stack folder whose alarms watch [`INSTANCE`].
+struct Stack(StackDir);
 
-/// A stack folder: stack.yaml plus a handler zip.
-struct Stack {
-    dir: tempfile::TempDir,
-    name: String,
+impl std::ops::Deref for Stack {
+    type Target = StackDir;
+    fn deref(&self) -> &StackDir {
+        &self.0
+    }
 }
 
 impl Stack {
@@ -27,23 +28,17 @@ impl Stack {
 
     /// `extra`: more top-level YAML (e.g. `route: direct`); `alarms`: how many.
     fn with(name: &str, extra: &str, alarms: usize) -> Stack {
-        let dir = tempfile::tempdir().unwrap();
-        let stack = Stack {
-            dir,
-            name: name.to_string(),
-        };
-        stack.write(128, extra, alarms);
         let zip = relayctl::package::zip_bootstrap(b"handler A").unwrap();
-        std::fs::write(stack.dir.path().join("a.zip"), zip).unwrap();
+        let stack = Stack(StackDir::new(name, &zip));
+        stack.write(128, extra, alarms);
         stack
     }
 
     fn write(&self, memory: u32, extra: &str, alarms: usize) {
-        let handler = Path::new(env!("CARGO_MANIFEST_DIR")).join("handler");
         let mut yaml = format!(
             "name: {}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\n  memory_mb: {memory}\n{extra}\nalarms:\n",
             self.name,
-            handler.display()
+            handler_path().display()
         );
         for i in 0..alarms {
             let name = if i == 0 {
@@ -53,15 +48,7 @@ impl Stack {
             };
             yaml.push_str(&format!("  - name: {name}\n    instance_id: {INSTANCE}\n"));
         }
-        std::fs::write(self.file(), yaml).unwrap();
-    }
-
-    fn file(&self) -> PathBuf {
-        self.dir.path().join("stack.yaml")
-    }
-
-    fn zip(&self) -> String {
-        self.dir.path().join("a.zip").display().to_string()
+        self.write_yaml(&yaml);
     }
 }
 

@@ -8,7 +8,6 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -18,44 +17,33 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use serde_json::{Value, json};
 use support::Account;
+use support::cli::{exit, text};
+use support::stack::{INSTANCE, StackDir, WEBHOOK, handler_path};
 
-const WEBHOOK: &str = "https://hooks.slack.invalid/services/T000/B000/secret-token";
-const INSTANCE: &str = "i-0123456789abcdef0";
+/// A stack folder with one alarm on [`INSTANCE`].
+struct Stack(StackDir);
 
-/// A stack folder: stack.yaml plus a handler zip.
-struct Stack {
-    dir: tempfile::TempDir,
-    name: String,
+impl std::ops::Deref for Stack {
+    type Target = StackDir;
+    fn deref(&self) -> &StackDir {
+        &self.0
+    }
 }
 
 impl Stack {
     fn new(name: &str) -> Stack {
-        let stack = Stack {
-            dir: tempfile::tempdir().unwrap(),
-            name: name.to_string(),
-        };
-        stack.write(80, "slack:\n  webhook_url_env: SLACK_WEBHOOK_URL");
         let zip = relayctl::package::zip_bootstrap(b"handler A").unwrap();
-        std::fs::write(stack.dir.path().join("a.zip"), zip).unwrap();
+        let stack = Stack(StackDir::new(name, &zip));
+        stack.write(80, "slack:\n  webhook_url_env: SLACK_WEBHOOK_URL");
         stack
     }
 
     fn write(&self, threshold: u32, slack: &str) {
-        let handler = Path::new(env!("CARGO_MANIFEST_DIR")).join("handler");
-        let yaml = format!(
+        self.write_yaml(&format!(
             "name: {}\n{slack}\nhandler:\n  path: {}\nalarms:\n  - name: high-cpu\n    instance_id: {INSTANCE}\n    threshold: {threshold}\n",
             self.name,
-            handler.display()
-        );
-        std::fs::write(self.file(), yaml).unwrap();
-    }
-
-    fn file(&self) -> PathBuf {
-        self.dir.path().join("stack.yaml")
-    }
-
-    fn zip(&self) -> String {
-        self.dir.path().join("a.zip").display().to_string()
+            handler_path().display()
+        ));
     }
 
     fn lock_name(&self) -> String {
@@ -95,21 +83,6 @@ fn up_command(acct: &Account, stack: &Stack) -> std::process::Command {
 
 fn up(acct: &Account, stack: &Stack, extra: &[&str]) -> Output {
     up_command(acct, stack).args(extra).output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {

@@ -16,6 +16,7 @@ use std::process::Output;
 use assert_cmd::Command;
 use support::Account;
 use support::chain::{SlackSink, echo_zip, handler_zip};
+use support::cli::shown;
 
 const STACK: &str = "policy";
 const PARAM: &str = "/relay/policy/hook";
@@ -65,15 +66,6 @@ struct Run {
     last: serde_json::Value,
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 impl Run {
     fn stack(&self, route: &str, slack: &str, sizes: (u32, u32, u32), tags: &str) {
         let (memory, retention, threshold) = sizes;
@@ -121,7 +113,7 @@ impl Run {
     #[track_caller]
     fn ok(&mut self, args: &[&str]) -> Output {
         let out = self.relayctl(args, None);
-        assert!(out.status.success(), "relayctl {args:?}: {}", text(&out));
+        assert!(out.status.success(), "relayctl {args:?}: {}", shown(&out));
         out
     }
 
@@ -225,7 +217,7 @@ async fn the_policy_grants_every_call_of_a_stacks_life_and_nothing_unused() {
         .await
         .unwrap();
     let out = run.relayctl(&["plan", "--zip", "h.zip"], None);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[E304]"));
     iam.delete_role()
         .role_name(format!("{STACK}-relay"))
@@ -273,14 +265,11 @@ async fn the_policy_grants_every_call_of_a_stacks_life_and_nothing_unused() {
     run.zip(&handler_zip());
     run.acct.hide_from_tagging_index(&[STACK]);
     let policy_b = run.policy();
-    let param = format!(
-        "arn:aws:ssm:us-east-1:{}:parameter{PARAM}",
-        run.acct.id
-    );
+    let param = format!("arn:aws:ssm:us-east-1:{}:parameter{PARAM}", run.acct.id);
     assert_eq!(run.ssm_resources(), BTreeSet::from([lock, param]));
     let hook = format!("{}\n", run.webhook);
     let out = run.relayctl(&["secret", "set"], Some(&hook));
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", shown(&out));
     run.ok(&["plan", "--zip", "h.zip"]);
     run.ok(&["up", "--zip", "h.zip"]);
     run.ok(&["status"]);
@@ -326,8 +315,8 @@ fn a_broken_stack_yaml_prints_no_policy_and_makes_no_aws_call() {
         .args(["policy"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(out.stdout.is_empty(), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
+    assert!(out.stdout.is_empty(), "{}", shown(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.starts_with("error[E010]: stack.yaml is invalid"),
@@ -351,7 +340,7 @@ fn without_account_and_region_the_arns_carry_placeholders() {
         .args(["policy"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", shown(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let resources: BTreeSet<String> = doc["Statement"]
         .as_array()
@@ -376,5 +365,5 @@ fn without_account_and_region_the_arns_carry_placeholders() {
         .args(["policy", "--account", "12345"])
         .output()
         .unwrap();
-    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert_eq!(bad.status.code(), Some(2), "{}", shown(&bad));
 }

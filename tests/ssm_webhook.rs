@@ -14,6 +14,7 @@ use std::time::Duration;
 use assert_cmd::Command;
 use support::Account;
 use support::chain::{SlackSink, handler_zip};
+use support::cli::{ok, shown};
 
 const STACK: &str = "ssmrelay";
 const PARAM: &str = "/relay/ssmrelay/slack-webhook";
@@ -50,21 +51,6 @@ fn relayctl(
         cmd.env(k, v);
     }
     cmd.write_stdin(stdin.unwrap_or("")).output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-#[track_caller]
-fn ok(out: Output) -> Output {
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    out
 }
 
 /// The URL and the part of it that makes it a secret (its path).
@@ -149,11 +135,11 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
 
     // `up` before `secret set`: stops before any write, pointing at `secret set`.
     let out = relayctl(&acct, d, &["up", "--zip", "h.zip"], None, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("relayctl secret set"),
         "{}",
-        text(&out)
+        shown(&out)
     );
     acct.assert_no_writes();
 
@@ -170,7 +156,7 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
         (json["created"].as_bool(), json["version"].as_i64()),
         (Some(true), Some(1))
     );
-    outputs.push(text(&out));
+    outputs.push(shown(&out));
     assert_eq!(parameter_value(&ssm).await, (first.clone(), 1));
     let p = ssm
         .get_parameter()
@@ -197,7 +183,7 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
 
     // plan, up: the function's environment names the parameter, never the URL;
     // the role may read that one parameter.
-    outputs.push(text(&relayctl(
+    outputs.push(shown(&relayctl(
         &acct,
         d,
         &[&loud[..], &["plan", "--zip", "h.zip"]].concat(),
@@ -211,7 +197,7 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
         None,
         &[],
     ));
-    outputs.push(text(&out));
+    outputs.push(shown(&out));
     let conf = lambda
         .get_function_configuration()
         .function_name(format!("{STACK}-relay"))
@@ -272,7 +258,7 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
         None,
         &[],
     ));
-    outputs.push(text(&out));
+    outputs.push(shown(&out));
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let param = status["resources"]
         .as_array()
@@ -295,7 +281,7 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
         None,
         &[],
     ));
-    outputs.push(text(&out));
+    outputs.push(shown(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["delivered"], true, "{json:#}");
     let at_first = slack.texts_at(&first).await;
@@ -316,7 +302,7 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
         None,
         &[("NEW_HOOK", &second)],
     ));
-    outputs.push(text(&out));
+    outputs.push(shown(&out));
     assert_eq!(parameter_value(&ssm).await, (second.clone(), 2));
     let out = ok(relayctl(
         &acct,
@@ -325,7 +311,7 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
         None,
         &[],
     ));
-    outputs.push(text(&out));
+    outputs.push(shown(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["delivered"], true, "{json:#}");
     let writes: Vec<String> = acct.writes().into_iter().map(|c| c.operation).collect();
@@ -349,12 +335,12 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
 
     // status in text shows the new version, never the value.
     let out = ok(relayctl(&acct, d, &["-vvv", "status"], None, &[]));
-    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        shown.contains("SecureString, version 2, last modified 20"),
-        "{shown}"
+        stdout.contains("SecureString, version 2, last modified 20"),
+        "{stdout}"
     );
-    outputs.push(text(&out));
+    outputs.push(shown(&out));
 
     // Nothing the handler logged, nothing the fake recorded, holds the URL.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -370,7 +356,7 @@ async fn issue_13_ssm_webhook_end_to_end_with_rotation_and_no_leak() {
         None,
         &[],
     ));
-    outputs.push(text(&out));
+    outputs.push(shown(&out));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let changes = plan["changes"]
         .as_array()
@@ -432,7 +418,7 @@ async fn issue_13_down_keeps_a_parameter_the_stack_did_not_create() {
         .into_iter()
         .filter(|c| c.operation == "DeleteParameter" && !c.is_lock())
         .count();
-    assert_eq!(deleted, 0, "{}", text(&out));
+    assert_eq!(deleted, 0, "{}", shown(&out));
     assert_eq!(parameter_value(&ssm).await, (slack.webhook_url(), 1));
 }
 
@@ -443,8 +429,8 @@ fn issue_13_secret_set_refuses_what_is_not_a_webhook_without_echoing_it() {
     stack(dir.path());
     let input = "ftp://example.invalid/not/a/hooksecretpart";
     let out = relayctl(&acct, dir.path(), &["secret", "set"], Some(input), &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
+    let shown = shown(&out);
     assert!(shown.contains("not a Slack webhook URL"), "{shown}");
     assert!(
         !shown.contains("hooksecretpart") && !shown.contains("example.invalid"),

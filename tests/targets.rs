@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 
 use aws_sdk_ec2::types::{InstanceType, ResourceType, Tag, TagSpecification};
 use support::Account;
-use support::fleet::{Fleet, count, exit, stack_head, text};
+use support::cli::{exit, text};
+use support::fleet::{Fleet, count, stack_head};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -26,27 +26,25 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The output of a run that must have succeeded; else both streams.
-#[track_caller]
-pub fn ok(out: Output) -> Output {
-    assert!(
-        out.status.success(),
-        "relayctl failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+/// How a run ended and both its streams, for an assertion's message.
+pub fn shown(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
         out.status.code(),
         text(&out.stdout),
         text(&out.stderr)
-    );
+    )
+}
+
+/// The output of a run that must have succeeded; else both streams.
+#[track_caller]
+pub fn ok(out: Output) -> Output {
+    assert!(out.status.success(), "relayctl failed: {}", shown(&out));
     out
 }
 
 /// Asserts the exit code, showing both streams when it differs.
 #[track_caller]
 pub fn exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(code), "{}", shown(out));
 }

@@ -7,6 +7,7 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+use super::cli::exit;
 use super::{Account, Call};
 
 /// `name:`, `slack:` and `handler:` of a stack, `alarms:` left to the caller.
@@ -101,19 +102,4 @@ pub fn count(calls: &[Call], service: &str, operation: &str) -> usize {
         .iter()
         .filter(|c| c.service == service && c.operation == operation)
         .count()
-}
-
-pub fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-pub fn exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
 }

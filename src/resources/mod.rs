@@ -434,8 +434,8 @@ mod tests {
                 ("topic", 0),
                 ("function", 1),
                 ("permission", 2),
-                ("alarm", 4),
-                ("subscription", 3),
+                ("alarm", 3),
+                ("subscription", 2),
                 ("parameter", 0),
             ]
         );

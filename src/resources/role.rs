@@ -207,8 +207,16 @@ fn webhook_parameter_statements(ctx: &Ctx, name: &str) -> [Value; 2] {
 
 pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     let name = ctx.stack.role_name();
-    let iam = &ctx.clients.iam;
-    let got = iam.get_role().role_name(&name).send().await;
+    let region = ctx.clients.region.as_str();
+    let own = policy_name(region);
+    // One round trip: the role, its policies' names and this region's policy
+    // at once. For a missing role the other two answer NoSuchEntity and are
+    // not looked at; a foreign role's are read (reads only) and dropped.
+    let (got, listed, own_doc) = futures::join!(
+        ctx.clients.iam.get_role().role_name(&name).send(),
+        regional::list(ctx, &name),
+        regional::get(ctx, &name, &own),
+    );
     let Some(role) = found(
         got,
         |e| e.is_no_such_entity_exception(),
@@ -221,21 +229,16 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
     };
     let tags = find_tags(ctx, &name, &role).await?;
     check_owner(KIND, &name, &ctx.stack, &tags)?;
-    let policies = regional::list(ctx, &name).await?.unwrap_or_default();
-    let region = ctx.clients.region.as_str();
-    let own = policy_name(region);
-    let read_if = |policy: &str| {
-        let listed = policies.iter().any(|p| p == policy);
-        let policy = policy.to_string();
-        let name = &name;
-        async move {
-            match listed {
-                true => regional::get(ctx, name, &policy).await,
-                false => Ok(None),
-            }
-        }
+    let policies = listed?.unwrap_or_default();
+    let policy = match policies.contains(&own) {
+        true => own_doc?,
+        false => None,
     };
-    let (policy, legacy) = futures::future::join(read_if(&own), read_if(LEGACY_POLICY_NAME)).await;
+    // Only a role from before per-region policies holds the legacy one.
+    let legacy = match policies.iter().any(|p| p == LEGACY_POLICY_NAME) {
+        true => regional::get(ctx, &name, LEGACY_POLICY_NAME).await,
+        false => Ok(None),
+    };
     // The legacy policy is this region's when it names this region's log
     // group, or no region's (nothing else depends on it then).
     let legacy_region =
@@ -253,7 +256,7 @@ pub async fn read(ctx: &Ctx) -> Result<Option<Live>, AwsError> {
         trust: role
             .assume_role_policy_document()
             .and_then(normalize_policy),
-        policy: policy?,
+        policy,
         tags,
         legacy: matches!(legacy_region, Some(None))
             || legacy_region.flatten().as_deref() == Some(region),

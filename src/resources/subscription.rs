@@ -1,7 +1,8 @@
 //! SNS subscription of `{stack}-relay` (protocol lambda) to `{stack}-alarms`.
-//! Depends on the topic, the function and the permission that lets SNS
-//! invoke it. Owned by its topic: only the subscription whose endpoint is
-//! this stack's function is ours; other subscribers are left alone.
+//! Depends on the topic and the function; it is made alongside the
+//! permission that lets SNS invoke the function. Owned by its topic: only
+//! the subscription whose endpoint is this stack's function is ours; other
+//! subscribers are left alone.
 
 use aws_sdk_sns::operation::list_subscriptions_by_topic::ListSubscriptionsByTopicError;
 use aws_sdk_sns::operation::unsubscribe::UnsubscribeError;
@@ -9,7 +10,7 @@ use futures::future::BoxFuture;
 use futures::{FutureExt as _, TryFutureExt as _};
 
 use super::state::Part;
-use super::{Calls, Ctx, LiveState, Operation, Registration, Step, function, permission, topic};
+use super::{Calls, Ctx, LiveState, Operation, Registration, Step, function, topic};
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind};
 use crate::config::Route;
@@ -17,8 +18,10 @@ use crate::config::Route;
 pub const KIND: Kind = Kind::new("subscription", "sns subscription");
 pub const REGISTRATION: Registration = Registration {
     kind: KIND,
-    // SNS delivers to the function only once the permission lets it.
-    depends_on: &[topic::KIND, function::KIND, permission::KIND],
+    // SNS delivers to the function only once the permission lets it, but
+    // the topic's one publisher is the alarm, made after both (alarm.rs):
+    // nothing is delivered before, so the two are written at once.
+    depends_on: &[topic::KIND, function::KIND],
     read: read_part,
     up: plan_up,
     down: plan_down,

@@ -18,6 +18,9 @@ topic="$(aws sns create-topic --name "$name-alarms" --query TopicArn --output te
 fn="$(aws lambda create-function --function-name "$name-relay" --runtime provided.al2023 --handler bootstrap \
   --role "arn:aws:iam::$account:role/$name-relay" --zip-file "fileb://$zip" \
   --environment "Variables={SLACK_WEBHOOK_URL=https://hooks.slack.invalid/x}" --query FunctionArn --output text)"
+# Lambda refuses AddPermission while the new function is Pending, as AWS's
+# guide says: wait for Active first.
+aws lambda wait function-active-v2 --function-name "$name-relay"
 aws lambda add-permission --function-name "$name-relay" --statement-id "$name-sns" --action lambda:InvokeFunction \
   --principal sns.amazonaws.com --source-arn "$topic" >/dev/null
 aws sns subscribe --topic-arn "$topic" --protocol lambda --notification-endpoint "$fn" >/dev/null

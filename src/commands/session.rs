@@ -58,11 +58,13 @@ impl Session {
             webhook,
             package,
             index: Default::default(),
+            instances: Default::default(),
         })
     }
 
     /// Live state read, ownership checked. Again from scratch when `ctx`
-    /// was read before (the tagging listing too).
+    /// was read before (the tagging listing too), but for the instances the
+    /// alarms target (resources/targets.rs says why).
     pub async fn read(mut ctx: Ctx, foreign: Foreign) -> Result<Session> {
         ctx.index = Default::default();
         let mut live = resources::read_all(&ctx).await?;

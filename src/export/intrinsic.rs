@@ -42,6 +42,7 @@ pub fn ctx(stack: Stack) -> Ctx {
         webhook,
         package: None,
         index: Default::default(),
+        instances: Default::default(),
     }
 }
 

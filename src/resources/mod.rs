@@ -196,6 +196,8 @@ pub struct Ctx {
     pub package: Option<Package>,
     /// This stack's resources in the tagging index, listed once on first use.
     pub index: index::OwnerIndex,
+    /// The instances the alarms target, looked up once on first use.
+    pub instances: targets::Found,
 }
 
 impl Ctx {
@@ -413,6 +415,7 @@ pub fn test_ctx(yaml: &str, package_sha: Option<&str>) -> Ctx {
             source: std::path::PathBuf::new(),
         }),
         index: Default::default(),
+        instances: Default::default(),
     }
 }
 

@@ -42,10 +42,27 @@ fn static_ids(a: &Alarm) -> Vec<String> {
     }
 }
 
+/// The instances found once per run and kept: the read `up` and `down`
+/// repeat under the stack's lock (commands/lock.rs) guards against another
+/// relayctl run, and no relayctl run changes instances, so looking them up
+/// again would only cost a second DescribeInstances listing.
+#[derive(Debug, Default)]
+pub struct Found {
+    resolved: tokio::sync::OnceCell<(Targets, Vec<String>)>,
+}
+
 /// Every entry's instances, selectors resolved concurrently, plus a warning
 /// for each selector that matched nothing (not an error: a fleet scaled to
-/// zero is a fleet).
+/// zero is a fleet). Looked up on the run's first read only.
 pub async fn resolve(ctx: &Ctx) -> Result<(Targets, Vec<String>), AwsError> {
+    ctx.instances
+        .resolved
+        .get_or_try_init(|| look_up(ctx))
+        .await
+        .cloned()
+}
+
+async fn look_up(ctx: &Ctx) -> Result<(Targets, Vec<String>), AwsError> {
     let alarms = &ctx.stack.alarms;
     let per_alarm = try_join_all(alarms.iter().map(|a| async move {
         match &a.target {

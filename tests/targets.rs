@@ -184,9 +184,16 @@ fn issue_12_an_empty_selection_warns_and_exits_0() {
         "{}",
         text(&plan.stderr)
     );
+    // Said once, though `up` reads again under the stack lock.
     let up = fleet.run(&acct, None, &["up"]);
     exit(&up, 0);
-    assert!(text(&up.stderr).contains(warning), "{}", text(&up.stderr));
+    assert_eq!(
+        text(&up.stderr).matches(warning).count(),
+        1,
+        "{}",
+        text(&up.stderr)
+    );
+    assert_eq!(acct.count("ssm", "PutParameter"), 1, "the lock was taken");
     assert_eq!(acct.count("cloudwatch", "PutMetricAlarm"), 0);
     assert!(alarm_names(&acct, "empty-").is_empty());
     let status = fleet.run(&acct, None, &["status"]);

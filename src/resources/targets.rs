@@ -53,13 +53,20 @@ pub struct Found {
 
 /// Every entry's instances, selectors resolved concurrently, plus a warning
 /// for each selector that matched nothing (not an error: a fleet scaled to
-/// zero is a fleet). Looked up on the run's first read only.
+/// zero is a fleet). Looked up on the run's first read only, and the
+/// warnings said then only: a later read finds the same.
 pub async fn resolve(ctx: &Ctx) -> Result<(Targets, Vec<String>), AwsError> {
-    ctx.instances
+    let first = !ctx.instances.resolved.initialized();
+    let (targets, warnings) = ctx
+        .instances
         .resolved
         .get_or_try_init(|| look_up(ctx))
-        .await
-        .cloned()
+        .await?;
+    let warnings = match first {
+        true => warnings.clone(),
+        false => Vec::new(),
+    };
+    Ok((targets.clone(), warnings))
 }
 
 async fn look_up(ctx: &Ctx) -> Result<(Targets, Vec<String>), AwsError> {

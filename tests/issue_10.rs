@@ -11,56 +11,46 @@ use support::Account;
 use support::cli::{exit, ok, relayctl_at, text};
 use support::stack::{INSTANCE, StackDir, WEBHOOK, handler_path};
 
-/// A stack folder whose alarms watch [`INSTANCE`].
-struct Stack(StackDir);
-
-impl std::ops::Deref for Stack {
-    type Target = StackDir;
-    fn deref(&self) -> &StackDir {
-        &self.0
-    }
+/// A stack folder with one alarm on [`INSTANCE`].
+fn new_stack(name: &str) -> StackDir {
+    stack_with(name, "", 1)
 }
 
-impl Stack {
-    fn new(name: &str) -> Stack {
-        Stack::with(name, "", 1)
-    }
-
-    /// `extra`: more top-level YAML (e.g. `route: direct`); `alarms`: how many.
-    fn with(name: &str, extra: &str, alarms: usize) -> Stack {
-        let zip = relayctl::package::zip_bootstrap(b"handler A").unwrap();
-        let stack = Stack(StackDir::new(name, &zip));
-        stack.write(128, extra, alarms);
-        stack
-    }
-
-    fn write(&self, memory: u32, extra: &str, alarms: usize) {
-        let mut yaml = format!(
-            "name: {}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\n  memory_mb: {memory}\n{extra}\nalarms:\n",
-            self.name,
-            handler_path().display()
-        );
-        for i in 0..alarms {
-            let name = if i == 0 {
-                "high-cpu".to_string()
-            } else {
-                format!("cpu-{i}")
-            };
-            yaml.push_str(&format!("  - name: {name}\n    instance_id: {INSTANCE}\n"));
-        }
-        self.write_yaml(&yaml);
-    }
+/// `extra`: more top-level YAML (e.g. `route: direct`); `alarms`: how many,
+/// each on [`INSTANCE`].
+fn stack_with(name: &str, extra: &str, alarms: usize) -> StackDir {
+    let zip = relayctl::package::zip_bootstrap(b"handler A").unwrap();
+    let stack = StackDir::new(name, &zip);
+    write(&stack, 128, extra, alarms);
+    stack
 }
 
-fn relayctl(acct: &Account, stack: &Stack, args: &[&str]) -> Output {
+fn write(stack: &StackDir, memory: u32, extra: &str, alarms: usize) {
+    let mut yaml = format!(
+        "name: {}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\n  memory_mb: {memory}\n{extra}\nalarms:\n",
+        stack.name,
+        handler_path().display()
+    );
+    for i in 0..alarms {
+        let name = if i == 0 {
+            "high-cpu".to_string()
+        } else {
+            format!("cpu-{i}")
+        };
+        yaml.push_str(&format!("  - name: {name}\n    instance_id: {INSTANCE}\n"));
+    }
+    stack.write_yaml(&yaml);
+}
+
+fn relayctl(acct: &Account, stack: &StackDir, args: &[&str]) -> Output {
     relayctl_at(acct, &stack.file(), WEBHOOK, args)
 }
 
-fn up(acct: &Account, stack: &Stack) -> Output {
+fn up(acct: &Account, stack: &StackDir) -> Output {
     relayctl(acct, stack, &["up", "--zip", &stack.zip()])
 }
 
-fn plan(acct: &Account, stack: &Stack) -> Output {
+fn plan(acct: &Account, stack: &StackDir) -> Output {
     relayctl(
         acct,
         stack,
@@ -68,7 +58,7 @@ fn plan(acct: &Account, stack: &Stack) -> Output {
     )
 }
 
-fn status(acct: &Account, stack: &Stack) -> Output {
+fn status(acct: &Account, stack: &StackDir) -> Output {
     relayctl(acct, stack, &["status", "--detailed-exitcode"])
 }
 
@@ -93,7 +83,7 @@ const UPDATE_REASON: &str = "The update could not be applied: injected failure";
 #[test]
 fn issue_10_1_a_failed_create_is_unhealthy_and_up_recreates_it() {
     let acct = Account::new();
-    let stack = Stack::new("failed");
+    let stack = new_stack("failed");
     acct.inject(serde_json::json!({"lambda_failed": {
         "on": "create", "reason_code": "InvalidZipFileException", "reason": CREATE_REASON}}));
     let out = up(&acct, &stack);
@@ -156,11 +146,11 @@ fn issue_10_1_a_failed_create_is_unhealthy_and_up_recreates_it() {
 #[test]
 fn issue_10_1_a_failed_update_is_unhealthy_and_up_applies_it_again() {
     let acct = Account::new();
-    let stack = Stack::new("upfail");
+    let stack = new_stack("upfail");
     ok(up(&acct, &stack));
     acct.inject(serde_json::json!({"lambda_failed": {
         "on": "update", "reason_code": "InvalidRuntime", "reason": UPDATE_REASON}}));
-    stack.write(256, "", 1);
+    write(&stack, 256, "", 1);
     let out = up(&acct, &stack);
     exit(&out, 1);
     acct.clear_faults();
@@ -224,7 +214,7 @@ fn statements(acct: &Account, function: &str) -> Vec<serde_json::Value> {
 #[test]
 fn issue_10_2_route_direct_with_500_alarms_uses_one_statement() {
     let acct = Account::new();
-    let stack = Stack::with("fleet", "route: direct", 500);
+    let stack = stack_with("fleet", "route: direct", 500);
     let out = up(&acct, &stack);
     ok(out);
     assert_eq!(acct.count("lambda", "AddPermission"), 1);
@@ -258,7 +248,7 @@ fn issue_10_2_route_direct_with_500_alarms_uses_one_statement() {
 #[test]
 fn issue_10_2_per_alarm_statements_are_migrated_to_the_stack_wide_one() {
     let acct = Account::new();
-    let stack = Stack::with("legacy", "route: direct", 3);
+    let stack = stack_with("legacy", "route: direct", 3);
     ok(up(&acct, &stack));
     // What earlier versions left: one statement per alarm, no stack-wide one.
     let l = lambda(&acct);
@@ -324,7 +314,7 @@ fn first(calls: &[String], call: &str) -> usize {
 fn issue_10_9_the_alarm_is_created_after_the_path_it_notifies() {
     for (name, extra) in [("order", ""), ("orderd", "route: direct")] {
         let acct = Account::new();
-        let stack = Stack::with(name, extra, 1);
+        let stack = stack_with(name, extra, 1);
         ok(up(&acct, &stack));
         let calls: Vec<String> = acct
             .calls()
@@ -355,7 +345,7 @@ fn issue_10_9_the_alarm_is_created_after_the_path_it_notifies() {
 #[test]
 fn issue_10_7_without_list_tags_nothing_is_judged_foreign_or_half_deleted() {
     let acct = Account::new();
-    let stack = Stack::new("notags");
+    let stack = new_stack("notags");
     ok(up(&acct, &stack));
     // The caller may not lambda:ListTags: GetFunction answers TagsError.
     acct.inject(serde_json::json!({"lambda_list_tags_denied": true}));

@@ -21,37 +21,22 @@ use support::cli::{exit, text};
 use support::stack::{INSTANCE, StackDir, WEBHOOK, handler_path};
 
 /// A stack folder with one alarm on [`INSTANCE`].
-struct Stack(StackDir);
-
-impl std::ops::Deref for Stack {
-    type Target = StackDir;
-    fn deref(&self) -> &StackDir {
-        &self.0
-    }
+fn new_stack(name: &str) -> StackDir {
+    let zip = relayctl::package::zip_bootstrap(b"handler A").unwrap();
+    let stack = StackDir::new(name, &zip);
+    write(&stack, 80, "slack:\n  webhook_url_env: SLACK_WEBHOOK_URL");
+    stack
 }
 
-impl Stack {
-    fn new(name: &str) -> Stack {
-        let zip = relayctl::package::zip_bootstrap(b"handler A").unwrap();
-        let stack = Stack(StackDir::new(name, &zip));
-        stack.write(80, "slack:\n  webhook_url_env: SLACK_WEBHOOK_URL");
-        stack
-    }
-
-    fn write(&self, threshold: u32, slack: &str) {
-        self.write_yaml(&format!(
-            "name: {}\n{slack}\nhandler:\n  path: {}\nalarms:\n  - name: high-cpu\n    instance_id: {INSTANCE}\n    threshold: {threshold}\n",
-            self.name,
-            handler_path().display()
-        ));
-    }
-
-    fn lock_name(&self) -> String {
-        format!("/relayctl/{}/lock", self.name)
-    }
+fn write(stack: &StackDir, threshold: u32, slack: &str) {
+    stack.write_yaml(&format!(
+        "name: {}\n{slack}\nhandler:\n  path: {}\nalarms:\n  - name: high-cpu\n    instance_id: {INSTANCE}\n    threshold: {threshold}\n",
+        stack.name,
+        handler_path().display()
+    ));
 }
 
-fn command(acct: &Account, stack: &Stack, args: &[&str]) -> std::process::Command {
+fn command(acct: &Account, stack: &StackDir, args: &[&str]) -> std::process::Command {
     let mut cmd = std::process::Command::cargo_bin("relayctl").unwrap();
     cmd.envs(acct.env())
         .env("SLACK_WEBHOOK_URL", WEBHOOK)
@@ -64,7 +49,7 @@ fn command(acct: &Account, stack: &Stack, args: &[&str]) -> std::process::Comman
     cmd
 }
 
-fn relayctl(acct: &Account, stack: &Stack, args: &[&str]) -> Output {
+fn relayctl(acct: &Account, stack: &StackDir, args: &[&str]) -> Output {
     command(acct, stack, args).output().unwrap()
 }
 
@@ -77,11 +62,11 @@ fn spawn(cmd: &mut std::process::Command) -> Child {
 }
 
 /// `relayctl up --zip a.zip`.
-fn up_command(acct: &Account, stack: &Stack) -> std::process::Command {
+fn up_command(acct: &Account, stack: &StackDir) -> std::process::Command {
     command(acct, stack, &["up", "--zip", &stack.zip()])
 }
 
-fn up(acct: &Account, stack: &Stack, extra: &[&str]) -> Output {
+fn up(acct: &Account, stack: &StackDir, extra: &[&str]) -> Output {
     up_command(acct, stack).args(extra).output().unwrap()
 }
 
@@ -94,7 +79,7 @@ fn ssm(acct: &Account) -> aws_sdk_ssm::Client {
 }
 
 /// The lock parameter's value, if it exists.
-fn lock_value(acct: &Account, stack: &Stack) -> Option<Value> {
+fn lock_value(acct: &Account, stack: &StackDir) -> Option<Value> {
     let got = block_on(ssm(acct).get_parameter().name(stack.lock_name()).send());
     match got {
         Ok(out) => Some(serde_json::from_str(out.parameter.unwrap().value().unwrap()).unwrap()),
@@ -109,7 +94,7 @@ fn rfc3339(t: SystemTime) -> String {
 
 /// Another run's lock, as relayctl writes it: taken `age` ago, expiring
 /// `expires_in` from now (negative: in the past).
-fn plant_lock(acct: &Account, stack: &Stack, age: Duration, expires_in: i64) -> Value {
+fn plant_lock(acct: &Account, stack: &StackDir, age: Duration, expires_in: i64) -> Value {
     let now = SystemTime::now();
     let expires = match expires_in >= 0 {
         true => now + Duration::from_secs(expires_in as u64),
@@ -168,7 +153,7 @@ enum End {
 /// Fully up (`status --detailed-exitcode` 0, the alarm notifies a topic
 /// that exists) or fully gone (no resource of the stack left); panics on
 /// anything in between.
-fn end_state(acct: &Account, stack: &Stack) -> End {
+fn end_state(acct: &Account, stack: &StackDir) -> End {
     let cfg = acct.sdk_config();
     let sns = aws_sdk_sns::Client::new(&cfg);
     let cw = aws_sdk_cloudwatch::Client::new(&cfg);
@@ -261,7 +246,7 @@ async fn concurrent_put_parameter_without_overwrite_creates_once() {
 #[test]
 fn two_ups_at_once_build_one_chain_with_one_create_each() {
     let acct = Account::new();
-    let stack = Stack::new("twin");
+    let stack = new_stack("twin");
     // Slow calls: both runs read before either takes the lock.
     acct.inject(json!({"latency_ms": 100}));
     let runs = [
@@ -323,7 +308,7 @@ fn two_ups_at_once_build_one_chain_with_one_create_each() {
 #[test]
 fn down_during_up_is_refused_and_the_chain_ends_fully_up() {
     let acct = Account::new();
-    let stack = Stack::new("updown");
+    let stack = new_stack("updown");
     acct.inject(json!({"latency_ms": 100}));
     let up_run = spawn(&mut up_command(&acct, &stack));
     // `up` is past its reads and creating.
@@ -349,7 +334,7 @@ fn down_during_up_is_refused_and_the_chain_ends_fully_up() {
 #[test]
 fn up_during_down_is_refused_and_the_stack_ends_fully_gone() {
     let acct = Account::new();
-    let stack = Stack::new("downup");
+    let stack = new_stack("downup");
     exit(&up(&acct, &stack, &[]), 0);
     acct.reset_calls();
     acct.inject(json!({"latency_ms": 100}));
@@ -379,7 +364,7 @@ fn up_during_down_is_refused_and_the_stack_ends_fully_gone() {
 #[test]
 fn status_shows_a_held_lock_and_force_unlock_breaks_it() {
     let acct = Account::new();
-    let stack = Stack::new("held");
+    let stack = new_stack("held");
     let planted = plant_lock(&acct, &stack, Duration::from_secs(200), 600);
 
     let status = relayctl(&acct, &stack, &["status"]);
@@ -442,7 +427,7 @@ fn status_shows_a_held_lock_and_force_unlock_breaks_it() {
 #[test]
 fn an_expired_lock_is_taken_over_with_a_warning() {
     let acct = Account::new();
-    let stack = Stack::new("stale");
+    let stack = new_stack("stale");
     plant_lock(&acct, &stack, Duration::from_secs(3600), -60);
     let status = relayctl(&acct, &stack, &["status"]);
     assert!(
@@ -467,7 +452,7 @@ fn an_expired_lock_is_taken_over_with_a_warning() {
 #[test]
 fn a_running_holder_renews_its_lock() {
     let acct = Account::new();
-    let stack = Stack::new("renew");
+    let stack = new_stack("renew");
     acct.inject(json!({"latency_ms": 150}));
     let first = spawn(up_command(&acct, &stack).env("RELAYCTL_LOCK_EXPIRY_S", "2"));
     wait_for(&acct, "a renewal", |calls| {
@@ -501,7 +486,7 @@ fn a_running_holder_renews_its_lock() {
 #[test]
 fn the_lock_is_released_after_a_failed_up() {
     let acct = Account::new();
-    let stack = Stack::new("fails");
+    let stack = new_stack("fails");
     acct.inject(json!({"rules": [{"kind": "error500", "service": "lambda", "operation": "CreateFunction"}]}));
     let out = up(&acct, &stack, &[]);
     exit(&out, 1);
@@ -526,7 +511,7 @@ fn the_lock_is_released_after_a_failed_up() {
 #[test]
 fn the_lock_is_released_after_sigint() {
     let acct = Account::new();
-    let stack = Stack::new("sigint");
+    let stack = new_stack("sigint");
     acct.inject(json!({"latency_ms": 150}));
     let run = spawn(&mut up_command(&acct, &stack));
     wait_for(&acct, "up's first create", |calls| {
@@ -561,8 +546,12 @@ fn the_lock_is_released_after_sigint() {
 #[test]
 fn the_lock_parameter_cannot_be_the_webhook_parameter() {
     let acct = Account::new();
-    let stack = Stack::new("clash");
-    stack.write(80, "slack:\n  webhook_url_ssm: /relayctl/clash/lock");
+    let stack = new_stack("clash");
+    write(
+        &stack,
+        80,
+        "slack:\n  webhook_url_ssm: /relayctl/clash/lock",
+    );
     let out = relayctl(&acct, &stack, &["plan"]);
     exit(&out, 1);
     let err = text(&out.stderr);
@@ -580,8 +569,8 @@ fn the_lock_parameter_cannot_be_the_webhook_parameter() {
 #[test]
 fn down_never_deletes_the_lock_of_another_run() {
     let acct = Account::new();
-    let stack = Stack::new("keep");
-    stack.write(80, "slack:\n  webhook_url_ssm: /relay/keep/hook");
+    let stack = new_stack("keep");
+    write(&stack, 80, "slack:\n  webhook_url_ssm: /relay/keep/hook");
     let mut secret = command(&acct, &stack, &["secret", "set"])
         .stdin(Stdio::piped())
         .spawn()

@@ -20,32 +20,18 @@ const EU: &str = "eu-west-1";
 const US: &str = "us-east-1";
 
 /// A stack folder: stack.yaml plus a handler zip (the fake's echo function,
-/// so an invocation shows whether the role still lets it log).
-struct Stack(StackDir);
-
-impl std::ops::Deref for Stack {
-    type Target = StackDir;
-    fn deref(&self) -> &StackDir {
-        &self.0
-    }
+/// so an invocation shows whether the role still lets it log); `extra`:
+/// more top-level YAML (e.g. `regions: [...]`).
+fn new_stack(name: &str, extra: &str) -> StackDir {
+    let stack = StackDir::new(name, &support::chain::echo_zip());
+    stack.write_yaml(&format!(
+        "name: {name}\n{extra}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\nalarms:\n  - name: high-cpu\n    instance_id: {INSTANCE}\n",
+        handler_path().display()
+    ));
+    stack
 }
 
-impl Stack {
-    fn new(name: &str, extra: &str) -> Stack {
-        let stack = Stack(StackDir::new(name, &support::chain::echo_zip()));
-        stack.write_yaml(&format!(
-            "name: {name}\n{extra}\nslack:\n  webhook_url_env: SLACK_WEBHOOK_URL\nhandler:\n  path: {}\nalarms:\n  - name: high-cpu\n    instance_id: {INSTANCE}\n",
-            handler_path().display()
-        ));
-        stack
-    }
-
-    fn role(&self) -> String {
-        format!("{}-relay", self.name)
-    }
-}
-
-fn relayctl(acct: &Account, stack: &Stack, args: &[&str]) -> Output {
+fn relayctl(acct: &Account, stack: &StackDir, args: &[&str]) -> Output {
     let mut cmd = acct.relayctl(&stack.file());
     cmd.env("SLACK_WEBHOOK_URL", WEBHOOK).args(args);
     cmd.output().unwrap()
@@ -56,7 +42,7 @@ fn json(out: &Output) -> Value {
         .unwrap_or_else(|e| panic!("{e}: stdout:\n{}", text(&out.stdout)))
 }
 
-fn up(acct: &Account, stack: &Stack, region: &str) -> Output {
+fn up(acct: &Account, stack: &StackDir, region: &str) -> Output {
     relayctl(
         acct,
         stack,
@@ -117,7 +103,7 @@ fn policy_names(acct: &Account, role: &str) -> Option<Vec<String>> {
 }
 
 /// The log group ARN pattern a region's policy must grant, and only it.
-fn log_resource(acct: &Account, stack: &Stack, region: &str) -> String {
+fn log_resource(acct: &Account, stack: &StackDir, region: &str) -> String {
     format!(
         "arn:aws:logs:{region}:{}:log-group:/aws/lambda/{}-relay:*",
         acct.id, stack.name
@@ -204,7 +190,7 @@ fn invoke_and_read_log(
 #[test]
 fn issue_10_3_down_in_one_region_leaves_the_other_in_sync() {
     let acct = Account::new();
-    let stack = Stack::new("tworeg", "");
+    let stack = new_stack("tworeg", "");
     exit(&up(&acct, &stack, EU), 0);
     exit(&up(&acct, &stack, US), 0);
 
@@ -298,7 +284,7 @@ fn issue_10_3_down_in_one_region_leaves_the_other_in_sync() {
 #[test]
 fn issue_10_3_the_legacy_policy_migrates_to_its_regions_name() {
     let acct = Account::new();
-    let stack = Stack::new("legacy", "");
+    let stack = new_stack("legacy", "");
     exit(&up(&acct, &stack, EU), 0);
     exit(&up(&acct, &stack, US), 0);
     // What an earlier release left: eu-west-1's grant under the old name.
@@ -451,7 +437,7 @@ fn leftovers(acct: &Account, region: &str, name: &str) -> Vec<String> {
 #[test]
 fn issue_14_1_two_regions_from_one_file() {
     let acct = Account::new();
-    let stack = Stack::new("multi", "regions: [eu-west-1, us-east-1]");
+    let stack = new_stack("multi", "regions: [eu-west-1, us-east-1]");
 
     acct.reset_calls();
     let out = relayctl(&acct, &stack, &["up", "--zip", &stack.zip()]);
@@ -602,7 +588,7 @@ fn issue_14_1_two_regions_from_one_file() {
 #[test]
 fn issue_14_1_region_flag_and_the_worst_exit_status() {
     let acct = Account::new();
-    let stack = Stack::new("flag", "");
+    let stack = new_stack("flag", "");
     exit(&up(&acct, &stack, EU), 0);
     // us-east-1 holds a same-named topic that is not this stack's.
     let sns = aws_sdk_sns::Client::new(&in_region(&acct, US));
@@ -712,7 +698,7 @@ fn issue_14_1_region_lists_are_checked_before_any_call() {
     ];
     for (extra, args, code, said) in cases {
         acct.reset_calls();
-        let stack = Stack::new("bad", extra);
+        let stack = new_stack("bad", extra);
         let out = relayctl(&acct, &stack, args);
         exit(&out, *code);
         let stderr = text(&out.stderr);
@@ -728,7 +714,7 @@ fn issue_14_1_region_lists_are_checked_before_any_call() {
 #[test]
 fn issue_11_several_regions_take_every_regions_lock() {
     let acct = Account::new();
-    let stack = Stack::new("locked", "regions: [us-east-1, eu-west-1]");
+    let stack = new_stack("locked", "regions: [us-east-1, eu-west-1]");
     // Someone's `up` holds us-east-1 for ten more minutes.
     let theirs = serde_json::json!({
         "id": "0123456789abcdef0123456789abcdef",

@@ -35,6 +35,16 @@ impl StackDir {
     pub fn zip(&self) -> String {
         self.dir.path().join("a.zip").display().to_string()
     }
+
+    /// The stack's IAM role, `{name}-relay`.
+    pub fn role(&self) -> String {
+        format!("{}-relay", self.name)
+    }
+
+    /// The stack's lock parameter (src/lock.rs).
+    pub fn lock_name(&self) -> String {
+        format!("/relayctl/{}/lock", self.name)
+    }
 }
 
 /// This repository's handler crate, for `handler.path`.

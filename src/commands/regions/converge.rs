@@ -97,12 +97,7 @@ pub async fn down(g: &Global, args: &DownArgs, regions: &[String]) -> Result<Exi
         return delete_all(g, args, &stack, regions, &opened).await;
     }
     // Nobody can answer: refused before any lock is taken.
-    if !args.yes && !std::io::stdin().is_terminal() {
-        return Err(Error::NotConfirmed {
-            stack: stack.name.clone(),
-            count,
-        });
-    }
+    unanswerable(args, &stack.name, count)?;
     // Deletions: shown, confirmed and applied from a read under the locks.
     with_locks(locks(&opened), "down", force, async {
         delete_all(g, args, &stack, regions, &open().await).await
@@ -144,6 +139,7 @@ async fn delete_all(
     let role_name = stack.role_name();
     let count = deletions(opened);
     let mut show_plan = true;
+    unanswerable(args, &stack.name, count)?;
     if count > 0 && !args.yes {
         let role = role_there.then_some(role_name.as_str());
         confirm_all(g, &stack.name, regions, opened, role, count).await?;
@@ -261,6 +257,17 @@ async fn delete_role(s: &Session, all_gone: bool, progress: &Progress) -> Outcom
     }
 }
 
+/// Deletions to confirm, without `--yes`, and stdin is not a terminal.
+fn unanswerable(args: &DownArgs, stack: &str, count: usize) -> Result<()> {
+    if count > 0 && !args.yes && !std::io::stdin().is_terminal() {
+        return Err(Error::NotConfirmed {
+            stack: stack.to_string(),
+            count,
+        });
+    }
+    Ok(())
+}
+
 /// Terraform's question, once for every region; the plans go where `up`'s
 /// go (stdout, unless that is JSON), the question to stderr.
 async fn confirm_all(
@@ -271,12 +278,6 @@ async fn confirm_all(
     role: Option<&str>,
     count: usize,
 ) -> Result<()> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::NotConfirmed {
-            stack: stack.to_string(),
-            count,
-        });
-    }
     let mut shown = String::new();
     for (region, opened) in regions.iter().zip(opened) {
         if let Ok((_, plan)) = opened {

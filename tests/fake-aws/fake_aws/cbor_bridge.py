@@ -307,15 +307,21 @@ class DescribeAlarms:
     """moto applies only the first of AlarmNames/AlarmNamePrefix/StateValue/
     ActionPrefix, ignores MaxRecords/NextToken and AlarmTypes (AWS returns only
     metric alarms when AlarmTypes is absent), keeps insertion order (AWS sorts
-    by name) and never reports StateTransitionedTimestamp."""
+    by name) and never reports StateTransitionedTimestamp.
+
+    The filters and the page are worked out here from moto's alarm objects,
+    and moto is asked to render only the page's alarms (by AlarmNames, the
+    one filter it then sees): rendering every alarm for every page of 100
+    made a 500-alarm listing spend seconds in the fake, time AWS does not
+    take."""
+
+    # An alarm name AWS cannot hold (names are printable): an empty page
+    # must not leave moto with no filter, which would render every alarm.
+    _NO_ALARM = "\x00fake-aws: empty page"
 
     @staticmethod
     def before(backend, params):
         wanted = {k: params.pop(k) for k in DESCRIBE_FILTERS if k in params}
-        return wanted
-
-    @staticmethod
-    def after(backend, params, doc, wanted):
         types = wanted.get("AlarmTypes") or ["MetricAlarm"]
         names = wanted.get("AlarmNames")
         prefix = wanted.get("AlarmNamePrefix")
@@ -323,44 +329,51 @@ class DescribeAlarms:
         action = wanted.get("ActionPrefix")
 
         def keep(alarm):
-            name = alarm.get("AlarmName", "")
-            return ((not names or name in names)
-                    and (not prefix or name.startswith(prefix))
-                    and (not state or alarm.get("StateValue") == state)
-                    and (not action or any(a.startswith(action) for a in alarm.get("AlarmActions") or [])))
+            kind = "MetricAlarm" if alarm.rule is None else "CompositeAlarm"
+            return (kind in types
+                    and (not names or alarm.name in names)
+                    and (not prefix or alarm.name.startswith(prefix))
+                    and (not state or alarm.state_value == state)
+                    and (not action or any(a.startswith(action) for a in alarm.alarm_actions or [])))
 
-        items = []
-        for kind, key in (("MetricAlarm", "MetricAlarms"), ("CompositeAlarm", "CompositeAlarms")):
-            if kind in types:
-                items += [(kind, a) for a in doc.get(key) or [] if keep(a)]
-        items.sort(key=lambda item: item[1].get("AlarmName", ""))
-
+        matching = sorted(a.name for a in backend.alarms.values() if keep(a))
         start = 0
         token = wanted.get("NextToken")
         if token:
             try:
                 start = int(base64.b64decode(token).decode().removeprefix("fake-aws:"))
             except ValueError:
-                return awserrors.AwsError(400, "InvalidNextToken", "The service couldn't process your request because the NextToken was invalid.")
+                params["AlarmNames"] = [DescribeAlarms._NO_ALARM]
+                return {"error": awserrors.AwsError(
+                    400, "InvalidNextToken",
+                    "The service couldn't process your request because the NextToken was invalid.")}
         size = int(wanted.get("MaxRecords") or DESCRIBE_DEFAULT_PAGE)
-        page = items[start:start + size]
+        page = matching[start:start + size]
+        params["AlarmNames"] = page or [DescribeAlarms._NO_ALARM]
+        more = start + size < len(matching)
+        return {"page": page, "next": start + size if more else None}
 
+    @staticmethod
+    def after(backend, params, doc, ctx):
+        if "error" in ctx:
+            return ctx["error"]
+        order = {name: i for i, name in enumerate(ctx["page"])}
         result = {"MetricAlarms": [], "CompositeAlarms": []}
-        for kind, alarm in page:
-            if kind == "MetricAlarm":
-                live = backend.alarms.get(alarm.get("AlarmName"))
-                when = getattr(live, "fake_transitioned", None) if live is not None else None
-                if when is None or when is live.state_updated_timestamp:
-                    # Same instant: reuse moto's rendering so the two compare equal.
-                    transitioned = alarm.get("StateUpdatedTimestamp")
-                else:
-                    transitioned = math.floor(_epoch(when) * 1000) / 1000  # AWS keeps milliseconds
-                alarm.setdefault("StateTransitionedTimestamp", transitioned)
-                result["MetricAlarms"].append(alarm)
-            else:
-                result["CompositeAlarms"].append(alarm)
-        if start + size < len(items):
-            result["NextToken"] = base64.b64encode(f"fake-aws:{start + size}".encode()).decode()
+        for kind, key in (("MetricAlarm", "MetricAlarms"), ("CompositeAlarm", "CompositeAlarms")):
+            for alarm in sorted((a for a in doc.get(key) or [] if a.get("AlarmName") in order),
+                                key=lambda a: order[a["AlarmName"]]):
+                if kind == "MetricAlarm":
+                    live = backend.alarms.get(alarm.get("AlarmName"))
+                    when = getattr(live, "fake_transitioned", None) if live is not None else None
+                    if when is None or when is live.state_updated_timestamp:
+                        # Same instant: reuse moto's rendering so the two compare equal.
+                        transitioned = alarm.get("StateUpdatedTimestamp")
+                    else:
+                        transitioned = math.floor(_epoch(when) * 1000) / 1000  # AWS keeps milliseconds
+                    alarm.setdefault("StateTransitionedTimestamp", transitioned)
+                result[key].append(alarm)
+        if ctx["next"] is not None:
+            result["NextToken"] = base64.b64encode(f"fake-aws:{ctx['next']}".encode()).decode()
         return result
 
 

@@ -739,7 +739,13 @@ async fn wait_function(
 ) -> Result<GetFunctionConfigurationOutput, AwsError> {
     let name = ctx.stack.function_name();
     let deadline = Instant::now() + Duration::from_secs(300);
-    let mut delay = Duration::from_millis(250);
+    // Look again 100 ms after the last look was sent, then twice as long
+    // each time (at most 5 s): the backoff of Terraform's StateChangeConf (plugin SDK,
+    // helper/retry/state.go), which its Lambda waiters use. A zip function
+    // is usually Active within a second, so a short first wait saves most
+    // of a second per `up` for a few extra reads, far inside Lambda's
+    // control-plane read quota.
+    let mut delay = Duration::from_millis(100);
     let failed = |message: String| AwsError::Wait {
         kind: KIND.label,
         name: name.clone(),
@@ -747,6 +753,7 @@ async fn wait_function(
     };
     let calls = Calls::new(KIND, &name);
     loop {
+        let sent = Instant::now();
         let lambda = &ctx.clients.lambda;
         let got = lambda.get_function_configuration().function_name(&name);
         let c = calls.ok("GetFunctionConfiguration", got.send().await)?;
@@ -773,7 +780,9 @@ async fn wait_function(
         if Instant::now() + delay > deadline {
             return Err(failed("still Pending or InProgress after 5 minutes".into()));
         }
-        tokio::time::sleep(delay).await;
+        // The wait counts from when this read was sent, so a slow answer
+        // does not stretch the interval between looks.
+        tokio::time::sleep_until((sent + delay).into()).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
 }

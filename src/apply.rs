@@ -42,9 +42,16 @@ fn render_failures(failures: &[AwsError]) -> String {
         .join("\n")
 }
 
+/// One dependency level's changes, all writes or all deletes.
+struct Level<'a> {
+    number: usize,
+    deletes: bool,
+    steps: Vec<&'a Step>,
+}
+
 /// The plan's changes as runs of one level each: writes upwards, then
 /// deletes downwards.
-fn levels(plan: &Plan) -> Vec<Vec<&Step>> {
+fn levels(plan: &Plan) -> Vec<Level<'_>> {
     let mut writes: BTreeMap<usize, Vec<&Step>> = BTreeMap::new();
     let mut deletes: BTreeMap<usize, Vec<&Step>> = BTreeMap::new();
     for step in plan.changes.iter().filter(|s| s.op.is_some()) {
@@ -55,22 +62,49 @@ fn levels(plan: &Plan) -> Vec<Vec<&Step>> {
         };
         side.entry(level).or_default().push(step);
     }
+    let level = |deletes| {
+        move |(number, steps)| Level {
+            number,
+            deletes,
+            steps,
+        }
+    };
     writes
-        .into_values()
-        .chain(deletes.into_values().rev())
+        .into_iter()
+        .map(level(false))
+        .chain(deletes.into_iter().rev().map(level(true)))
         .collect()
 }
 
 /// Applies every change; returns how many were applied.
 pub async fn apply(ctx: &Ctx, plan: &Plan, reporter: &dyn Reporter) -> Result<usize, ApplyError> {
     let levels = levels(plan);
-    let attempted = levels.iter().map(Vec::len).sum();
+    let attempted = levels.iter().map(|l| l.steps.len()).sum();
     let mut done = 0;
-    for level in levels {
-        let results: Vec<Result<usize, Vec<AwsError>>> = stream::iter(tasks(ctx, level, reporter))
-            .buffer_unordered(WRITES_AT_ONCE)
-            .collect()
-            .await;
+    let last = levels.len().saturating_sub(1);
+    let mut previous: Option<usize> = None;
+    for (i, level) in levels.into_iter().enumerate() {
+        // Deferred writes (resources/deferred.rs) may run alongside the
+        // write level right above the one that started them, which needs
+        // their resource to exist but not their effect; any other level
+        // (one that can invoke the function) waits for them first.
+        let mut earlier = ctx.deferred.take();
+        let alongside = !level.deletes && previous.is_some_and(|p| level.number == p + 1);
+        if !alongside {
+            let failures = settle(&mut done, finish(std::mem::take(&mut earlier)).await);
+            stop_on(failures, attempted, done)?;
+        }
+        previous = (!level.deletes).then_some(level.number);
+        if i == last {
+            ctx.last_level.notify_one();
+        }
+        let (results, earlier): (Vec<Result<usize, Vec<AwsError>>>, _) = futures::future::join(
+            stream::iter(tasks(ctx, level.steps, reporter))
+                .buffer_unordered(WRITES_AT_ONCE)
+                .collect(),
+            finish(earlier),
+        )
+        .await;
         let mut failures = Vec::new();
         for r in results {
             match r {
@@ -78,15 +112,44 @@ pub async fn apply(ctx: &Ctx, plan: &Plan, reporter: &dyn Reporter) -> Result<us
                 Err(errs) => failures.extend(errs),
             }
         }
+        failures.extend(settle(&mut done, earlier));
         if !failures.is_empty() {
-            return Err(ApplyError {
-                attempted,
-                done,
-                failures,
-            });
+            // Never leave a deferred write unsent or unreported.
+            failures.extend(settle(&mut done, finish(ctx.deferred.take()).await));
+            stop_on(failures, attempted, done)?;
         }
     }
+    let failures = settle(&mut done, finish(ctx.deferred.take()).await);
+    stop_on(failures, attempted, done)?;
     Ok(done)
+}
+
+/// The run's error when anything failed.
+fn stop_on(failures: Vec<AwsError>, attempted: usize, done: usize) -> Result<(), ApplyError> {
+    match failures.is_empty() {
+        true => Ok(()),
+        false => Err(ApplyError {
+            attempted,
+            done,
+            failures,
+        }),
+    }
+}
+
+/// Awaits deferred writes (resources/deferred.rs); their failures.
+async fn finish(writes: Vec<BoxFuture<'static, Result<(), AwsError>>>) -> Vec<AwsError> {
+    futures::future::join_all(writes)
+        .await
+        .into_iter()
+        .filter_map(Result::err)
+        .collect()
+}
+
+/// A failed deferred write's change was counted done when its first write
+/// succeeded: it is not done after all.
+fn settle(done: &mut usize, failures: Vec<AwsError>) -> Vec<AwsError> {
+    *done = done.saturating_sub(failures.len());
+    failures
 }
 
 type Task<'a> = BoxFuture<'a, Result<usize, Vec<AwsError>>>;

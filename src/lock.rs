@@ -19,6 +19,7 @@
 //! Plain functions over an SSM client and a stack name: a run over several
 //! regions takes one lock per region (SSM is regional).
 
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_ssm::Client;
@@ -300,10 +301,26 @@ impl Held {
         &self.info
     }
 
-    /// Deletes the lock if it is still this run's.
-    pub async fn release(self) -> Result<Released, AwsError> {
+    /// Reads who holds the lock now, for [`Held::release_checked`]; owns
+    /// what it needs, so it can run on its own task.
+    pub fn check(&self) -> impl Future<Output = Result<Option<Info>, AwsError>> + Send + 'static {
+        let (ssm, name) = (self.ssm.clone(), self.name.clone());
+        async move { read_at(&ssm, &name).await }
+    }
+
+    /// Deletes the lock if it is still this run's: as `checked` found (a
+    /// [`Held::check`] made while the run's last writes were in flight),
+    /// or, without one, as a read now finds.
+    pub async fn release_checked(
+        self,
+        checked: Option<Result<Option<Info>, AwsError>>,
+    ) -> Result<Released, AwsError> {
         self.renewal.abort();
-        match read_at(&self.ssm, &self.name).await? {
+        let now = match checked {
+            Some(checked) => checked?,
+            None => read_at(&self.ssm, &self.name).await?,
+        };
+        match now {
             Some(now) if now.id == self.info.id => {
                 delete(&self.ssm, &self.name).await?;
                 Ok(Released::Done)

@@ -372,6 +372,95 @@ fn second_up_writes_nothing_and_plan_is_empty() {
     acct.assert_no_writes();
 }
 
+/// The first call of `operation` in the call log.
+fn first_call<'a>(calls: &'a [Call], operation: &str) -> &'a Call {
+    calls
+        .iter()
+        .find(|c| c.operation == operation)
+        .unwrap_or_else(|| panic!("no {operation} in {calls:#?}"))
+}
+
+/// A fresh `up` sends the role's policy and the log group's retention as
+/// soon as each resource exists, alongside CreateFunction (which needs only
+/// the role), and both are in place before anything that could invoke the
+/// function (issue 12 item 5). 200 ms per call keeps the overlap well
+/// clear of scheduling noise.
+#[test]
+fn issue_12_policy_and_retention_go_alongside_the_function_before_any_trigger() {
+    let acct = Account::new();
+    acct.inject(serde_json::json!({"latency_ms": 200, "rules": []}));
+    let stack = Stack::new("overlap");
+    up(&acct, &stack, "a.zip");
+    let calls = acct.calls();
+    let find = |op: &str| first_call(&calls, op);
+    let create_fn = find("CreateFunction");
+    for (first, then) in [
+        ("CreateRole", "PutRolePolicy"),
+        ("CreateLogGroup", "PutRetentionPolicy"),
+    ] {
+        let (first, then) = (find(first), find(then));
+        assert!(then.t >= first.end, "{then:?} before {first:?}");
+        assert!(
+            create_fn.t < then.end,
+            "CreateFunction waited for {}: {create_fn:?} {then:?}",
+            then.operation
+        );
+        for trigger in ["Subscribe", "AddPermission", "PutMetricAlarm"] {
+            let trigger = find(trigger);
+            assert!(
+                trigger.t >= then.end,
+                "{} before {} was done",
+                trigger.operation,
+                then.operation
+            );
+        }
+    }
+}
+
+/// When the level right above the role has nothing to do (the role was
+/// deleted out of band, the function is unchanged), the role's policy is
+/// in place before the next level, here the alarm's update, starts: a
+/// deferred write never runs alongside what can invoke the function.
+#[test]
+fn issue_12_a_recreated_roles_policy_is_in_place_before_the_alarm() {
+    let acct = Account::new();
+    let stack = Stack::new("readd");
+    up(&acct, &stack, "a.zip");
+    let iam = aws_sdk_iam::Client::new(&acct.sdk_config());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let role = "readd-relay";
+        let policies = iam
+            .list_role_policies()
+            .role_name(role)
+            .send()
+            .await
+            .unwrap();
+        for p in policies.policy_names() {
+            let delete = iam.delete_role_policy().role_name(role).policy_name(p);
+            delete.send().await.unwrap();
+        }
+        iam.delete_role().role_name(role).send().await.unwrap();
+    });
+    stack.rewrite("readd", 90, 128);
+    acct.inject(serde_json::json!({"latency_ms": 200, "rules": []}));
+    acct.reset_calls();
+    up(&acct, &stack, "a.zip");
+    let calls = acct.calls();
+    let find = |op: &str| first_call(&calls, op);
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.operation.starts_with("UpdateFunction")),
+        "{calls:#?}"
+    );
+    let (policy, alarm) = (find("PutRolePolicy"), find("PutMetricAlarm"));
+    assert!(
+        alarm.t >= policy.end,
+        "the alarm went out before the role's policy was in place: {policy:?} {alarm:?}"
+    );
+}
+
 #[test]
 fn plan_writes_nothing_and_exits_2_when_changes_are_pending() {
     let acct = Account::new();

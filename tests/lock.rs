@@ -636,3 +636,59 @@ fn down_never_deletes_the_lock_of_another_run() {
     );
     assert_eq!(end_state(&acct, &stack), End::Gone);
 }
+
+/// The release's "still ours?" read goes out as the last level of writes
+/// starts (alongside PutMetricAlarm), not after it; the delete follows
+/// both (issue 12 item 5). 200 ms per call keeps the overlap clear of
+/// scheduling noise.
+#[test]
+fn the_release_check_goes_alongside_the_last_writes() {
+    let acct = Account::new();
+    let stack = new_stack("checks");
+    acct.inject(json!({"latency_ms": 200, "rules": []}));
+    exit(&up(&acct, &stack, &[]), 0);
+    let calls = acct.calls();
+    let alarm = calls
+        .iter()
+        .find(|c| c.operation == "PutMetricAlarm")
+        .expect("PutMetricAlarm");
+    let check = calls
+        .iter()
+        .rfind(|c| c.is_lock() && c.operation == "GetParameter")
+        .expect("the release's GetParameter");
+    let delete = calls
+        .iter()
+        .find(|c| c.is_lock() && c.operation == "DeleteParameter")
+        .expect("the release's DeleteParameter");
+    assert!(
+        check.t < alarm.end,
+        "the check waited for the alarm: {check:?} {alarm:?}"
+    );
+    assert!(delete.t >= alarm.end && delete.t >= check.end);
+    assert_eq!(lock_value(&acct, &stack), None);
+}
+
+/// A lock broken (and taken by another run) while `up` runs is left to its
+/// new holder: `up` finishes its writes, warns, and does not delete it.
+#[test]
+fn a_lock_broken_while_up_runs_is_left_to_its_new_holder() {
+    let acct = Account::new();
+    let stack = new_stack("broken");
+    acct.inject(json!({"latency_ms": 100, "rules": []}));
+    let child = spawn(&mut up_command(&acct, &stack));
+    wait_for(&acct, "CreateFunction", |calls| {
+        calls.iter().any(|c| c.operation == "CreateFunction")
+    });
+    // What `--force-unlock` by another run does: delete, then take.
+    block_on(ssm(&acct).delete_parameter().name(stack.lock_name()).send()).unwrap();
+    let planted = plant_lock(&acct, &stack, Duration::ZERO, 600);
+    let out = child.wait_with_output().unwrap();
+    exit(&out, 0);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("was broken while it ran") && err.contains("ana@ci-7"),
+        "{err}"
+    );
+    assert_eq!(lock_value(&acct, &stack), Some(planted));
+    assert_eq!(end_state(&acct, &stack), End::Up);
+}

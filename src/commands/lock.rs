@@ -3,16 +3,24 @@
 //! error and on Ctrl-C (SIGINT) or SIGTERM.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 use super::{Error, Result};
+use crate::aws::AwsError;
 use crate::display::untrusted;
-use crate::lock::{self, Held, Holder, Released, Replaced};
+use crate::lock::{self, Held, Holder, Info, Released, Replaced};
 use crate::resources::Ctx;
 
 /// Which lock: the stack's, in the region of the session's SSM client.
 pub struct LockOf {
     ssm: aws_sdk_ssm::Client,
     stack: String,
+    /// The session's signal that its writes reached their last level.
+    last_level: Arc<Notify>,
 }
 
 impl LockOf {
@@ -20,6 +28,48 @@ impl LockOf {
         LockOf {
             ssm: ctx.clients.ssm.clone(),
             stack: ctx.stack.name.clone(),
+            last_level: ctx.last_level.clone(),
+        }
+    }
+}
+
+/// The release's "is it still ours?" read, sent as the run's last level of
+/// writes starts instead of after it: one round trip off an `up` or `down`
+/// whose last level is short. Its answer is used only while it is younger
+/// than [`CHECK_FRESH`] when the writes end (else, and on an error, release
+/// reads again), so a lock broken during a long last level (a paced fleet,
+/// a function update's wait) is still noticed and left to its new holder.
+struct Check {
+    started: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<(std::result::Result<Option<Info>, AwsError>, Instant)>,
+}
+
+/// About a round trip or two: the window in which a lock broken by another
+/// run goes unseen is no wider than with a read just before the delete.
+const CHECK_FRESH: Duration = Duration::from_secs(1);
+
+impl Check {
+    fn at_last_level(held: &Held, last_level: Arc<Notify>) -> Check {
+        let started = Arc::new(AtomicBool::new(false));
+        let (flag, read) = (started.clone(), held.check());
+        let task = tokio::spawn(async move {
+            last_level.notified().await;
+            flag.store(true, Ordering::SeqCst);
+            (read.await, Instant::now())
+        });
+        Check { started, task }
+    }
+
+    /// What the read found (waiting for it if in flight), when it found it
+    /// and recently enough; None makes release read afresh.
+    async fn answer(self) -> Option<std::result::Result<Option<Info>, AwsError>> {
+        if !self.started.load(Ordering::SeqCst) {
+            self.task.abort();
+            return None;
+        }
+        match self.task.await {
+            Ok((Ok(now), at)) if at.elapsed() <= CHECK_FRESH => Some(Ok(now)),
+            _ => None,
         }
     }
 }
@@ -51,7 +101,13 @@ pub async fn with_locks<T>(
     let signals = Signals::listen();
     let several = locks.len() > 1;
     let mut held = Vec::new();
-    for LockOf { ssm, stack } in locks {
+    let mut checks = Vec::new();
+    for LockOf {
+        ssm,
+        stack,
+        last_level,
+    } in locks
+    {
         let whose = match several {
             true => format!("{stack} ({})", lock::region(&ssm)),
             false => stack.clone(),
@@ -60,10 +116,11 @@ pub async fn with_locks<T>(
             Ok((h, replaced)) => {
                 say_replaced(&whose, replaced);
                 tracing::info!("holding the lock {}", lock::parameter_name(&stack));
+                checks.push(Check::at_last_level(&h, last_level));
                 held.push((whose, h));
             }
             Err(e) => {
-                release(held, operation).await;
+                release(held, checks, operation).await;
                 return Err(e.into());
             }
         }
@@ -72,7 +129,7 @@ pub async fn with_locks<T>(
         result = work => Ok(result),
         signal = signals.first() => Err(signal),
     };
-    release(held, operation).await;
+    release(held, checks, operation).await;
     outcome.unwrap_or_else(|signal| Err(Error::Interrupted { signal, operation }))
 }
 
@@ -91,10 +148,10 @@ fn say_replaced(whose: &str, replaced: Option<Replaced>) {
 }
 
 /// Releases every lock held; a failure is a warning (the lock expires).
-async fn release(held: Vec<(String, Held)>, operation: &str) {
-    for (whose, h) in held {
+async fn release(held: Vec<(String, Held)>, checks: Vec<Check>, operation: &str) {
+    for ((whose, h), check) in held.into_iter().zip(checks) {
         let expires = h.info().expires.clone();
-        match h.release().await {
+        match h.release_checked(check.answer().await).await {
             Ok(Released::Done) => {}
             Ok(Released::Lost(now)) => eprintln!(
                 "warning: this run's lock on stack {whose} was broken while it ran{}",

@@ -58,6 +58,8 @@ impl Session {
             webhook,
             package,
             index: Default::default(),
+            deferred: Default::default(),
+            last_level: Default::default(),
             instances: Default::default(),
         })
     }

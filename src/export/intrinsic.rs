@@ -42,6 +42,8 @@ pub fn ctx(stack: Stack) -> Ctx {
         webhook,
         package: None,
         index: Default::default(),
+        deferred: Default::default(),
+        last_level: Default::default(),
         instances: Default::default(),
     }
 }

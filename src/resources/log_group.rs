@@ -169,7 +169,11 @@ async fn create(ctx: &Ctx, want: &Desired) -> Result<Live, AwsError> {
         .send()
         .await;
     match created {
-        Ok(_) => put_retention(ctx, &name, want.retention_days).await?,
+        // Retention matters once the function logs, not for its create
+        // (deferred.rs).
+        Ok(_) => ctx
+            .deferred
+            .push(put_retention(ctx, &name, want.retention_days)),
         // AWS: made meanwhile (by us, earlier, or by Lambda logging before
         // we got here); converge it only if it is ours.
         Err(e)
@@ -209,14 +213,21 @@ async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
     Calls::new(KIND, &name).gone("DeleteLogGroup", deleted, not_found)
 }
 
-async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<(), AwsError> {
-    let logs = &ctx.clients.logs;
-    let put = logs
+/// A future that borrows nothing, so `ctx.deferred` can hold it too.
+fn put_retention(ctx: &Ctx, name: &str, days: i32) -> BoxFuture<'static, Result<(), AwsError>> {
+    let send = ctx
+        .clients
+        .logs
         .put_retention_policy()
         .log_group_name(name)
-        .retention_in_days(days);
-    Calls::new(KIND, name).ok("PutRetentionPolicy", put.send().await)?;
-    Ok(())
+        .retention_in_days(days)
+        .send();
+    let name = name.to_string();
+    async move {
+        Calls::new(KIND, &name).ok("PutRetentionPolicy", send.await)?;
+        Ok(())
+    }
+    .boxed()
 }
 
 tag_api!(

@@ -19,6 +19,7 @@ pub mod subscription;
 pub mod topic;
 
 mod aws_call;
+pub mod deferred;
 pub mod iam;
 pub mod index;
 mod state;
@@ -198,6 +199,11 @@ pub struct Ctx {
     pub index: index::OwnerIndex,
     /// The instances the alarms target, looked up once on first use.
     pub instances: targets::Found,
+    /// Writes finished alongside the next level (deferred.rs).
+    pub deferred: deferred::Deferred,
+    /// Signalled when `apply` starts its last level: the stack lock's
+    /// release check runs alongside it (commands/lock.rs).
+    pub last_level: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Ctx {
@@ -415,6 +421,8 @@ pub fn test_ctx(yaml: &str, package_sha: Option<&str>) -> Ctx {
             source: std::path::PathBuf::new(),
         }),
         index: Default::default(),
+        deferred: Default::default(),
+        last_level: Default::default(),
         instances: Default::default(),
     }
 }

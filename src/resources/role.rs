@@ -428,7 +428,11 @@ async fn create(ctx: &Ctx, want: &Desired) -> Result<(), AwsError> {
         .send()
         .await;
     match created {
-        Ok(_) => put_policy(ctx, &want.policy).await,
+        // The function's create needs only the role (deferred.rs).
+        Ok(_) => {
+            ctx.deferred.push(put_policy(ctx, &want.policy));
+            Ok(())
+        }
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_entity_already_exists_exception()) =>
@@ -491,9 +495,10 @@ fn iam_tags(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
-async fn put_policy(ctx: &Ctx, policy: &Value) -> Result<(), AwsError> {
+/// This region's policy; a future that borrows nothing (`ctx.deferred`).
+fn put_policy(ctx: &Ctx, policy: &Value) -> BoxFuture<'static, Result<(), AwsError>> {
     let own = policy_name(&ctx.clients.region);
-    regional::put(ctx, &ctx.stack.role_name(), &own, policy).await
+    regional::put(ctx, &ctx.stack.role_name(), &own, policy)
 }
 
 tag_api!(

@@ -46,7 +46,8 @@ pub async fn up(g: &Global, args: &UpArgs, regions: &[String]) -> Result<ExitCod
     // Changes: every region locked, then read and planned again under the
     // locks, as a single-region `up` does.
     with_locks(locks(&opened), "up", force, async {
-        Ok(apply_up(g, &stack.name, regions, &open().await).await)
+        let reopened = signalled(&opened, open().await);
+        Ok(apply_up(g, &stack.name, regions, &reopened).await)
     })
     .await
 }
@@ -100,7 +101,8 @@ pub async fn down(g: &Global, args: &DownArgs, regions: &[String]) -> Result<Exi
     unanswerable(args, &stack.name, count)?;
     // Deletions: shown, confirmed and applied from a read under the locks.
     with_locks(locks(&opened), "down", force, async {
-        delete_all(g, args, &stack, regions, &open().await).await
+        let reopened = signalled(&opened, open().await);
+        delete_all(g, args, &stack, regions, &reopened).await
     })
     .await
 }
@@ -171,6 +173,20 @@ fn locks(opened: &[Opened]) -> Vec<LockOf> {
         .collect();
     by_region.sort_by(|a, b| a.0.cmp(b.0));
     by_region.into_iter().map(|(_, lock)| lock).collect()
+}
+
+/// The sessions read again under the locks, each given its region's
+/// "last level" signal from the session its lock was taken with, so the
+/// lock's release check goes out alongside that region's last writes
+/// (commands/lock.rs).
+fn signalled(locked: &[Opened], mut reopened: Vec<Opened>) -> Vec<Opened> {
+    for (s, _) in reopened.iter_mut().filter_map(|o| o.as_mut().ok()) {
+        let region = &s.ctx.clients.region;
+        if let Some((old, _)) = ready(locked).find(|(o, _)| &o.ctx.clients.region == region) {
+            s.ctx.last_level = old.ctx.last_level.clone();
+        }
+    }
+    reopened
 }
 
 /// The regions that were read and planned.

@@ -10,6 +10,8 @@
 //! region ran `up` last. It belongs to the region whose log group it names
 //! and is migrated by that region's next `up` (or removed by its `down`).
 
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::KIND;
@@ -118,17 +120,28 @@ pub async fn get(ctx: &Ctx, role: &str, policy: &str) -> Result<Option<Value>, A
     .and_then(|out| normalize_policy(&out.policy_document)))
 }
 
-pub async fn put(ctx: &Ctx, role: &str, policy: &str, doc: &Value) -> Result<(), AwsError> {
-    ctx.clients
+/// A future that borrows nothing, so `ctx.deferred` can hold it too.
+pub fn put(
+    ctx: &Ctx,
+    role: &str,
+    policy: &str,
+    doc: &Value,
+) -> BoxFuture<'static, Result<(), AwsError>> {
+    let send = ctx
+        .clients
         .iam
         .put_role_policy()
         .role_name(role)
         .policy_name(policy)
         .policy_document(doc.to_string())
-        .send()
-        .await
-        .map_err(|e| AwsError::call(KIND.label, role, "PutRolePolicy", e))?;
-    Ok(())
+        .send();
+    let role = role.to_string();
+    async move {
+        send.await
+            .map(|_| ())
+            .map_err(|e| AwsError::call(KIND.label, role, "PutRolePolicy", e))
+    }
+    .boxed()
 }
 
 /// Already gone (or the role with it) is done.

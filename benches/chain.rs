@@ -5,6 +5,10 @@
 //!
 //!   benches/run            (installs the aws CLI baseline, then this)
 //!   cargo bench --bench chain
+//!
+//! `RELAYCTL_BENCH=fleet,quota` runs only those groups (chain, cli, fleet,
+//! selector, quota); `RELAYCTL_BENCH_SLOWEST=N` also prints each row's N
+//! slowest calls from the fake's call log, to see where a wall time goes.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -125,10 +129,44 @@ fn relayctl_paced(acct: &Account, stack: &Path, args: &[&str], pace: &str) -> Du
     wall
 }
 
+/// With `RELAYCTL_BENCH_SLOWEST=N`: the row's N slowest calls, to stderr.
+fn print_slowest(scenario: &str, calls: &[Call]) {
+    let Some(n) = std::env::var("RELAYCTL_BENCH_SLOWEST")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return;
+    };
+    let mut by_time: Vec<&Call> = calls.iter().collect();
+    by_time.sort_by(|a, b| (b.end - b.t).total_cmp(&(a.end - a.t)));
+    let first = calls.iter().map(|c| c.t).fold(f64::INFINITY, f64::min);
+    let last = calls.iter().map(|c| c.end).fold(0.0, f64::max);
+    let first_write = calls
+        .iter()
+        .filter(|c| c.write)
+        .map(|c| c.t)
+        .fold(f64::INFINITY, f64::min);
+    eprintln!(
+        "{scenario}: calls span {:.2} s, first write at +{:.2} s",
+        last - first,
+        first_write - first
+    );
+    for c in by_time.into_iter().take(n) {
+        eprintln!(
+            "  {:>7.1} ms at {:>8.3} s  {}.{}",
+            (c.end - c.t) * 1000.0,
+            c.t,
+            c.service,
+            c.operation
+        );
+    }
+}
+
 fn measure(acct: &Account, scenario: String, run: impl FnOnce() -> Duration) -> Row {
     acct.reset_calls();
     let wall = run();
     let calls = acct.calls();
+    print_slowest(&scenario, &calls);
     Row {
         scenario,
         calls: calls.len(),
@@ -282,41 +320,73 @@ fn selector_rows(rows: &mut Vec<Row>, latency_ms: u64) {
     }
 }
 
-/// Fresh fleet `up` (500 instances via a selector) with the fake enforcing
-/// a PutMetricAlarm quota, paced at that quota; the floor is writes ÷ quota.
+/// Fresh fleet `up` of 500 alarms with the fake enforcing a PutMetricAlarm
+/// quota, paced at that quota; the floor is writes ÷ quota. Once with the
+/// instances found by a selector, once listed in the file: the second
+/// leaves out the fake's own DescribeInstances of 500 instances.
 fn quota_rows(rows: &mut Vec<Row>) {
-    let acct = Account::new();
-    launch(&acct, FLEET as i32);
-    acct.quotas(serde_json::json!([
-        {"service": "cloudwatch", "operation": "PutMetricAlarm", "rate": QUOTA}
-    ]));
-    let dir = tempfile::tempdir().unwrap();
-    let stack = dir.path().join("stack.yaml");
-    std::fs::write(&stack, selector_yaml("quota")).unwrap();
-    let zip = zip_file(dir.path());
-    let zip = zip.to_str().unwrap();
-    // Outside the figure: moto's first DescribeInstances in the account.
-    relayctl(&acct, &stack, &["plan", "--zip", zip]);
-    let pace = format!("cloudwatch.PutMetricAlarm={QUOTA}");
-    rows.push(measure(
-        &acct,
-        format!(
-            "fleet: up, fresh account, fake quota {QUOTA}/s on PutMetricAlarm, paced (selector of {FLEET} instances, 0 ms/call; floor {:.0} s)",
-            FLEET as f64 / QUOTA as f64
-        ),
-        || relayctl_paced(&acct, &stack, &["up", "--zip", zip], &pace),
-    ));
+    for selector in [true, false] {
+        let acct = Account::new();
+        acct.quotas(serde_json::json!([
+            {"service": "cloudwatch", "operation": "PutMetricAlarm", "rate": QUOTA}
+        ]));
+        let dir = tempfile::tempdir().unwrap();
+        let stack = dir.path().join("stack.yaml");
+        let (yaml, how) = match selector {
+            true => {
+                launch(&acct, FLEET as i32);
+                (
+                    selector_yaml("quota"),
+                    format!("selector of {FLEET} instances"),
+                )
+            }
+            false => (
+                stack_yaml("quota", FLEET),
+                format!("{FLEET} listed instances"),
+            ),
+        };
+        std::fs::write(&stack, yaml).unwrap();
+        let zip = zip_file(dir.path());
+        let zip = zip.to_str().unwrap();
+        // Outside the figure: moto's first DescribeInstances in the account.
+        relayctl(&acct, &stack, &["plan", "--zip", zip]);
+        let pace = format!("cloudwatch.PutMetricAlarm={QUOTA}");
+        rows.push(measure(
+            &acct,
+            format!(
+                "fleet: up, fresh account, fake quota {QUOTA}/s on PutMetricAlarm, paced ({how}, 0 ms/call; floor {:.0} s)",
+                FLEET as f64 / QUOTA as f64
+            ),
+            || relayctl_paced(&acct, &stack, &["up", "--zip", zip], &pace),
+        ));
+    }
+}
+
+/// Whether `RELAYCTL_BENCH` (a comma-separated list; unset = all) names `group`.
+fn wanted(group: &str) -> bool {
+    std::env::var("RELAYCTL_BENCH")
+        .map_or(true, |groups| groups.split(',').any(|g| g.trim() == group))
 }
 
 fn main() {
-    // `cargo bench` passes --bench; a filter argument is not supported.
+    // `cargo bench` passes --bench; groups are chosen by RELAYCTL_BENCH.
     let mut rows = Vec::new();
-    chain_rows(&mut rows, 0);
-    chain_rows(&mut rows, LATENCY_MS);
-    aws_cli_row(&mut rows, LATENCY_MS);
-    fleet_rows(&mut rows, LATENCY_MS);
-    selector_rows(&mut rows, LATENCY_MS);
-    quota_rows(&mut rows);
+    if wanted("chain") {
+        chain_rows(&mut rows, 0);
+        chain_rows(&mut rows, LATENCY_MS);
+    }
+    if wanted("cli") {
+        aws_cli_row(&mut rows, LATENCY_MS);
+    }
+    if wanted("fleet") {
+        fleet_rows(&mut rows, LATENCY_MS);
+    }
+    if wanted("selector") {
+        selector_rows(&mut rows, LATENCY_MS);
+    }
+    if wanted("quota") {
+        quota_rows(&mut rows);
+    }
 
     println!(
         "| scenario | AWS calls | writes | throttled | wall time | round trips in sequence (call log) | wall / latency |"

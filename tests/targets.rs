@@ -7,7 +7,8 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use aws_sdk_ec2::types::{InstanceType, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::types::{Filter, InstanceType, ResourceType, Tag, TagSpecification};
 use support::Account;
 use support::cli::{exit, text};
 use support::fleet::{Fleet, count, stack_head};
@@ -490,3 +491,117 @@ fn issue_12_500_selected_instances_noop_plan_call_count() {
 /// function, its policy; one DescribeInstances, 6 tagging pages and 5 alarm
 /// pages: 1 + 3 + 5 + 1 + 6 + 5.
 const FLEET_NOOP_PLAN_CALLS: usize = 21;
+
+/// The instances `filters` selects, as (id, state, Env tag), sorted.
+fn described(acct: &Account, filters: Vec<Filter>) -> Vec<(String, String, Option<String>)> {
+    runtime().block_on(async {
+        let pages: Vec<_> = ec2(acct)
+            .describe_instances()
+            .set_filters(Some(filters))
+            .max_results(5)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .unwrap();
+        let mut seen: Vec<_> = pages
+            .iter()
+            .flat_map(|p| p.reservations())
+            .flat_map(|r| r.instances())
+            .map(|i| {
+                let env = i.tags().iter().find(|t| t.key() == Some("Env"));
+                (
+                    i.instance_id().unwrap().to_string(),
+                    i.state().unwrap().name().unwrap().as_str().to_string(),
+                    env.and_then(|t| t.value()).map(str::to_string),
+                )
+            })
+            .collect();
+        seen.sort();
+        seen
+    })
+}
+
+fn filter(name: &str, values: &[&str]) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
+        .build()
+}
+
+/// The fake answers a selector's DescribeInstances itself (moto's answer
+/// takes seconds for a fleet: tests/fake-aws/fake_aws/ec2_instances.py).
+/// Its answer must be moto's: the same instances, states and tags, across
+/// pages, after tags change and instances end.
+#[test]
+fn the_fakes_selector_answer_is_motos() {
+    let acct = Account::new();
+    let mut prod = Vec::new();
+    for _ in 0..3 {
+        prod.extend(launch(&acct, 4, Some("prod")));
+    }
+    let dev = launch(&acct, 3, Some("dev"));
+    tag(&acct, &prod[..2], "dev");
+    terminate(&acct, &prod[2..4]);
+
+    let selector = vec![
+        filter("tag:Env", &["prod"]),
+        filter("instance-state-name", &["running"]),
+    ];
+    let fast = described(&acct, selector.clone());
+    let want: Vec<String> = {
+        let mut w = prod[4..].to_vec();
+        w.sort();
+        w
+    };
+    let ids: Vec<String> = fast.iter().map(|(id, _, _)| id.clone()).collect();
+    assert_eq!(ids, want);
+    assert!(
+        fast.iter()
+            .all(|(_, state, env)| state == "running" && env.as_deref() == Some("prod"))
+    );
+
+    // moto's own path: a filter the fake leaves to moto, true of every
+    // instance here.
+    let via_moto = |mut filters: Vec<Filter>| {
+        filters.push(filter("instance-type", &["t3.micro"]));
+        described(&acct, filters)
+    };
+    assert_eq!(via_moto(selector), fast);
+    for filters in [
+        vec![filter("tag:Env", &["dev", "prod"])],
+        vec![filter(
+            "instance-state-name",
+            &["terminated", "shutting-down"],
+        )],
+        vec![
+            filter("tag:Env", &["prod"]),
+            filter("instance-state-name", &["running", "stopped"]),
+        ],
+    ] {
+        assert_eq!(described(&acct, filters.clone()), via_moto(filters));
+    }
+    let dev_running = described(
+        &acct,
+        vec![
+            filter("tag:Env", &["dev"]),
+            filter("instance-state-name", &["running"]),
+        ],
+    );
+    let mut want_dev: Vec<String> = dev.iter().chain(&prod[..2]).cloned().collect();
+    want_dev.sort();
+    assert_eq!(
+        dev_running
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .collect::<Vec<_>>(),
+        want_dev
+    );
+
+    // AWS: MaxResults is 5 to 1000.
+    let code = runtime()
+        .block_on(ec2(&acct).describe_instances().max_results(1001).send())
+        .err()
+        .and_then(|e| e.code().map(str::to_string));
+    assert_eq!(code.as_deref(), Some("InvalidParameterValue"));
+}

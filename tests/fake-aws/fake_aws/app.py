@@ -15,7 +15,7 @@ import time
 import traceback
 import urllib.parse
 
-from . import awserrors, cloudformation, quirks, request_params
+from . import awserrors, cloudformation, ec2_instances, quirks, request_params
 from .aws_rules import Rules
 from .calllog import CallLog
 from .chain import Chain
@@ -105,6 +105,9 @@ class FakeAws:
         refusal = quirks.check(req, environ, body)
         if refusal is not None:
             return awserrors.render(req.protocol, req.service, refusal)
+        fast = ec2_instances.describe(req, environ, body)
+        if fast is not None:
+            return fast
         # After the rules: a Pending function answers ResourceConflict
         # before any code runs.
         if req.service == "lambda" and req.operation == "Invoke":

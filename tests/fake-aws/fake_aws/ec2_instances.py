@@ -131,36 +131,45 @@ def _render(backend, page, next_token):
 
 
 def _instance(i, tags):
-    def el(name, value):
-        return f"<{name}>{escape(str(value))}</{name}>" if value not in (None, "") else ""
-
-    tag_set = "".join(f"<item>{el('key', k)}<value>{escape(v)}</value></item>"
+    launch = i.launch_time
+    if hasattr(launch, "strftime"):
+        launch = launch.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    fields = [
+        ("instanceId", i.id),
+        ("imageId", i.image_id),
+        ("instanceState", [("code", i.state_code), ("name", i.state)]),
+        ("privateDnsName", i.private_dns_name),
+        ("dnsName", i.public_dns_name),
+        ("keyName", i.key_name),
+        ("amiLaunchIndex", i.ami_launch_index),
+        ("instanceType", i.instance_type),
+        ("launchTime", launch),
+        ("placement", [("availabilityZone", i.availability_zone),
+                       ("tenancy", i.placement.tenancy)]),
+        ("platform", i.platform),
+        ("monitoring", [("state", i.monitoring_state)]),
+        ("subnetId", i.subnet_id),
+        ("vpcId", i.vpc_id),
+        ("privateIpAddress", i.private_ip),
+        ("ipAddress", i.public_ip),
+        ("architecture", i.architecture),
+        ("rootDeviceType", i.root_device_type),
+        ("rootDeviceName", i.root_device_name),
+        ("virtualizationType", i.virtualization_type),
+        ("hypervisor", i.hypervisor),
+    ]
+    # A tag's value may be empty, so tags are written whatever they hold.
+    tag_set = "".join(f"<item><key>{escape(k)}</key><value>{escape(v)}</value></item>"
                       for k, v in tags.items())
-    return (
-        "<item>"
-        + el("instanceId", i.id)
-        + el("imageId", i.image_id)
-        + f"<instanceState><code>{i.state_code}</code><name>{i.state}</name></instanceState>"
-        + el("privateDnsName", i.private_dns_name)
-        + el("dnsName", i.public_dns_name)
-        + el("keyName", i.key_name)
-        + el("amiLaunchIndex", i.ami_launch_index)
-        + el("instanceType", i.instance_type)
-        + el("launchTime", i.launch_time.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-             if hasattr(i.launch_time, "strftime") else i.launch_time)
-        + "<placement>" + el("availabilityZone", i.availability_zone)
-        + el("tenancy", i.placement.tenancy) + "</placement>"
-        + el("platform", i.platform)
-        + f"<monitoring><state>{escape(i.monitoring_state)}</state></monitoring>"
-        + el("subnetId", i.subnet_id)
-        + el("vpcId", i.vpc_id)
-        + el("privateIpAddress", i.private_ip)
-        + el("ipAddress", i.public_ip)
-        + el("architecture", i.architecture)
-        + el("rootDeviceType", i.root_device_type)
-        + el("rootDeviceName", i.root_device_name)
-        + el("virtualizationType", i.virtualization_type)
-        + el("hypervisor", i.hypervisor)
-        + (f"<tagSet>{tag_set}</tagSet>" if tags else "")
-        + "</item>"
-    )
+    return "<item>" + _xml(fields) + (f"<tagSet>{tag_set}</tagSet>" if tags else "") + "</item>"
+
+
+def _xml(fields):
+    """Elements for (name, value) pairs; a list value nests, an empty one is left out."""
+    out = []
+    for name, value in fields:
+        if isinstance(value, list):
+            out.append(f"<{name}>{_xml(value)}</{name}>")
+        elif value not in (None, ""):
+            out.append(f"<{name}>{escape(str(value))}</{name}>")
+    return "".join(out)

@@ -332,9 +332,9 @@ async fn add(ctx: &Ctx, s: &Statement) -> Result<Statement, AwsError> {
 
 /// AWS: the policy read lags AddPermission and RemovePermission. Read the
 /// statement back by Sid (as terraform does) until it shows (`present`), so
-/// the subscription that follows can rely on it, or until it is gone, since
-/// re-adding the Sid before the removal shows would conflict with the old
-/// statement. Returns the statement as read (None once gone).
+/// the alarm that follows (the topic's only publisher) can rely on it, or
+/// until it is gone, since re-adding the Sid before the removal shows would
+/// conflict with the old statement. Returns the statement as read (None once gone).
 async fn wait_statement(
     ctx: &Ctx,
     sid: &str,

@@ -536,9 +536,11 @@ fn filter(name: &str, values: &[&str]) -> Filter {
 #[test]
 fn the_fakes_selector_answer_is_motos() {
     let acct = Account::new();
+    // Eight reservations of two: more than one page of five (moto pages
+    // by reservation) even after two of them stop matching.
     let mut prod = Vec::new();
-    for _ in 0..3 {
-        prod.extend(launch(&acct, 4, Some("prod")));
+    for _ in 0..8 {
+        prod.extend(launch(&acct, 2, Some("prod")));
     }
     let dev = launch(&acct, 3, Some("dev"));
     tag(&acct, &prod[..2], "dev");
@@ -549,6 +551,16 @@ fn the_fakes_selector_answer_is_motos() {
         filter("instance-state-name", &["running"]),
     ];
     let fast = described(&acct, selector.clone());
+    let first_page = runtime()
+        .block_on(
+            ec2(&acct)
+                .describe_instances()
+                .set_filters(Some(selector.clone()))
+                .max_results(5)
+                .send(),
+        )
+        .unwrap();
+    assert!(first_page.next_token().is_some(), "six reservations match");
     let want: Vec<String> = {
         let mut w = prod[4..].to_vec();
         w.sort();

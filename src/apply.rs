@@ -15,7 +15,7 @@ use futures::{FutureExt, StreamExt, future::BoxFuture, stream};
 use crate::aws::AwsError;
 use crate::change::{Action, Change};
 use crate::plan::Plan;
-use crate::resources::{self, Ctx, Operation, Step};
+use crate::resources::{self, Ctx, Operation, Step, deferred};
 
 /// How many AWS writes run at once within one level.
 const WRITES_AT_ONCE: usize = 8;
@@ -137,7 +137,7 @@ fn stop_on(failures: Vec<AwsError>, attempted: usize, done: usize) -> Result<(),
 }
 
 /// Awaits deferred writes (resources/deferred.rs); their failures.
-async fn finish(writes: Vec<BoxFuture<'static, Result<(), AwsError>>>) -> Vec<AwsError> {
+async fn finish(writes: Vec<deferred::Write>) -> Vec<AwsError> {
     futures::future::join_all(writes)
         .await
         .into_iter()

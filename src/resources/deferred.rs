@@ -17,7 +17,8 @@ use futures::future::BoxFuture;
 
 use crate::aws::AwsError;
 
-type Write = BoxFuture<'static, Result<(), AwsError>>;
+/// A write that borrows nothing, so it can be sent on its own task.
+pub type Write = BoxFuture<'static, Result<(), AwsError>>;
 
 #[derive(Default)]
 pub struct Deferred(Mutex<Vec<Write>>);

@@ -7,8 +7,8 @@ use futures::future::BoxFuture;
 use futures::{FutureExt as _, TryFutureExt as _};
 
 use super::{
-    Calls, Ctx, Operation, Registration, Step, TagDiff, Tags, adopt, check_owner, diff_tags, index,
-    render_tags, single_kind, tag_api,
+    Calls, Ctx, Operation, Registration, Step, TagDiff, Tags, adopt, check_owner, deferred,
+    diff_tags, index, render_tags, single_kind, tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind, compare};
@@ -214,7 +214,7 @@ async fn delete(ctx: &Ctx) -> Result<(), AwsError> {
 }
 
 /// A future that borrows nothing, so `ctx.deferred` can hold it too.
-fn put_retention(ctx: &Ctx, name: &str, days: i32) -> BoxFuture<'static, Result<(), AwsError>> {
+fn put_retention(ctx: &Ctx, name: &str, days: i32) -> deferred::Write {
     let send = ctx
         .clients
         .logs

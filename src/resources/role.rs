@@ -19,7 +19,8 @@ pub use regional::{LEGACY_POLICY_NAME, policy_name};
 
 use super::{
     Ctx, LiveState, Operation, Registration, Single, Step, TagDiff, Tags, adopt, check_owner,
-    converge_tags, diff_tags, found, gone, normalize_policy, render_tags, single_live, tag_api,
+    converge_tags, deferred, diff_tags, found, gone, normalize_policy, render_tags, single_live,
+    tag_api,
 };
 use crate::aws::AwsError;
 use crate::change::{Action, Attr, Change, Kind};
@@ -496,7 +497,7 @@ fn iam_tags(tags: &Tags) -> Vec<Tag> {
 }
 
 /// This region's policy; a future that borrows nothing (`ctx.deferred`).
-fn put_policy(ctx: &Ctx, policy: &Value) -> BoxFuture<'static, Result<(), AwsError>> {
+fn put_policy(ctx: &Ctx, policy: &Value) -> deferred::Write {
     let own = policy_name(&ctx.clients.region);
     regional::put(ctx, &ctx.stack.role_name(), &own, policy)
 }

@@ -11,12 +11,11 @@
 //! and is migrated by that region's next `up` (or removed by its `down`).
 
 use futures::FutureExt;
-use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::KIND;
 use crate::aws::AwsError;
-use crate::resources::{Ctx, found, gone, normalize_policy};
+use crate::resources::{Ctx, deferred, found, gone, normalize_policy};
 
 /// The single policy of releases before per-region policies.
 pub const LEGACY_POLICY_NAME: &str = "relayctl-logs";
@@ -121,12 +120,7 @@ pub async fn get(ctx: &Ctx, role: &str, policy: &str) -> Result<Option<Value>, A
 }
 
 /// A future that borrows nothing, so `ctx.deferred` can hold it too.
-pub fn put(
-    ctx: &Ctx,
-    role: &str,
-    policy: &str,
-    doc: &Value,
-) -> BoxFuture<'static, Result<(), AwsError>> {
+pub fn put(ctx: &Ctx, role: &str, policy: &str, doc: &Value) -> deferred::Write {
     let send = ctx
         .clients
         .iam

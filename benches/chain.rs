@@ -348,7 +348,8 @@ fn quota_rows(rows: &mut Vec<Row>) {
         std::fs::write(&stack, yaml).unwrap();
         let zip = zip_file(dir.path());
         let zip = zip.to_str().unwrap();
-        // Outside the figure: moto's first DescribeInstances in the account.
+        // Outside the figure: the fake's one-off set-up for the account
+        // (moto's first calls, and by selector its first DescribeInstances).
         relayctl(&acct, &stack, &["plan", "--zip", zip]);
         let pace = format!("cloudwatch.PutMetricAlarm={QUOTA}");
         rows.push(measure(

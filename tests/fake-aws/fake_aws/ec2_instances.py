@@ -20,23 +20,21 @@ SDK commonly reads (id, image, state, type, launch time, placement,
 addresses, tags), not moto's full rendering.
 """
 
-import urllib.parse
 import uuid
 from xml.sax.saxutils import escape
 
 from . import awserrors, request_params
 
-_SIMPLE = {"Action", "Version", "MaxResults", "NextToken"}
+# The members of a selector's request; any other goes to moto.
+_OURS = {"Filters", "MaxResults", "NextToken"}
 
 
 def describe(req, environ, body):
     """(status, headers, body), or None when moto should answer."""
     if req.service != "ec2" or req.operation != "DescribeInstances":
         return None
-    if not _only_simple_keys(environ, body):
-        return None
     params = request_params.parse(req, environ, body)
-    if params is None:
+    if params is None or not set(params) <= _OURS:
         return None
     filters = params.get("Filters") or []
     wanted = _filters(filters)
@@ -75,16 +73,6 @@ def describe(req, environ, body):
     page = matched[start:start + max_results]
     next_token = page[-1][0].id if start + max_results < len(matched) else None
     return _render(backend, page, next_token)
-
-
-def _only_simple_keys(environ, body):
-    pairs = urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
-        try:
-            pairs += urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True)
-        except UnicodeDecodeError:
-            return False
-    return all(k in _SIMPLE or k.startswith("Filter.") for k, _ in pairs)
 
 
 def _filters(filters):

@@ -22,6 +22,7 @@ impl Logs {
     /// Installs a capturing subscriber, down to `level`, for this thread
     /// (tokio::test runs the test and the client's tasks on one thread).
     pub fn capture(level: tracing::Level) -> (Self, tracing::subscriber::DefaultGuard) {
+        anchor();
         let logs = Logs::default();
         let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
@@ -44,4 +45,24 @@ impl Logs {
             assert!(!text.contains(secret), "{secret} leaked into logs:\n{text}");
         }
     }
+}
+
+/// Gives every thread a subscriber that wants every event, so no callsite's
+/// interest can be cached as "never".
+///
+/// tracing caches one interest per callsite for the whole process, computed
+/// by the first thread to reach it; while at most one dispatcher is
+/// registered it asks that thread's default. A test without a capture (for
+/// example `an_unchanged_parameter_is_not_retried`) that reaches a `warn!`
+/// first would cache "never" from its no-op default, and a capturing test
+/// on another thread would then miss that line: CI saw exactly that
+/// (tokio-rs/tracing#3611). With this registry as the global default, every
+/// thread's answer is "always", and the scoped captures still filter by
+/// level for themselves.
+fn anchor() {
+    static ANCHOR: std::sync::Once = std::sync::Once::new();
+    ANCHOR.call_once(|| {
+        // Ignored if already set: any global default serves the same purpose.
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    });
 }

@@ -143,35 +143,7 @@ impl Status {
             self.stack, self.account, self.region
         );
         for r in &self.resources {
-            let (word, colour) = match r.presence {
-                Presence::Present => ("present", style::CREATE),
-                Presence::Missing => ("MISSING", style::DELETE),
-                Presence::Drifted => ("DRIFTED", style::UPDATE),
-                Presence::Extra => ("extra (not in the file; `up` deletes it)", style::UPDATE),
-                Presence::Foreign => ("FOREIGN (same name, not this stack's)", style::DELETE),
-            };
-            let word = style::paint(colour, word);
-            let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, untrusted(&r.name));
-            match (&r.presence, &r.detail) {
-                (Presence::Drifted, Some(detail)) => {
-                    let _ = writeln!(out, "      # {}", untrusted(detail));
-                }
-                // What a present or missing resource has to say (an SSM
-                // parameter's version and last change, or how to create it).
-                (Presence::Present | Presence::Missing, Some(detail)) => {
-                    let _ = writeln!(out, "      {}", untrusted(detail));
-                }
-                _ => {}
-            }
-            for a in &r.drift {
-                let _ = writeln!(
-                    out,
-                    "      {:<22} live {} / file {}",
-                    untrusted(&a.name),
-                    untrusted(&a.show(&a.old)),
-                    untrusted(&a.show(&a.new))
-                );
-            }
+            resource_lines(&mut out, r);
         }
         if let Some(f) = &self.function {
             let _ = writeln!(
@@ -198,19 +170,48 @@ impl Status {
         if let Some(lock) = &self.lock {
             out.push_str(&locked(lock));
         }
+        let verdict = match self.in_sync {
+            true => style::paint(style::CREATE, "in sync with the file"),
+            false => style::paint(
+                style::UPDATE,
+                "out of sync: `relayctl plan` shows what `up` would change",
+            ),
+        };
+        let _ = writeln!(out, "{verdict}");
+        out
+    }
+}
+
+/// One resource's line, then what it has to say and its drifted attributes.
+fn resource_lines(out: &mut String, r: &Resource) {
+    let (word, colour) = match r.presence {
+        Presence::Present => ("present", style::CREATE),
+        Presence::Missing => ("MISSING", style::DELETE),
+        Presence::Drifted => ("DRIFTED", style::UPDATE),
+        Presence::Extra => ("extra (not in the file; `up` deletes it)", style::UPDATE),
+        Presence::Foreign => ("FOREIGN (same name, not this stack's)", style::DELETE),
+    };
+    let word = style::paint(colour, word);
+    let _ = writeln!(out, "  {:<18} {:<44} {word}", r.kind, untrusted(&r.name));
+    match (&r.presence, &r.detail) {
+        (Presence::Drifted, Some(detail)) => {
+            let _ = writeln!(out, "      # {}", untrusted(detail));
+        }
+        // What a present or missing resource has to say (an SSM
+        // parameter's version and last change, or how to create it).
+        (Presence::Present | Presence::Missing, Some(detail)) => {
+            let _ = writeln!(out, "      {}", untrusted(detail));
+        }
+        _ => {}
+    }
+    for a in &r.drift {
         let _ = writeln!(
             out,
-            "{}",
-            if self.in_sync {
-                style::paint(style::CREATE, "in sync with the file")
-            } else {
-                style::paint(
-                    style::UPDATE,
-                    "out of sync: `relayctl plan` shows what `up` would change",
-                )
-            }
+            "      {:<22} live {} / file {}",
+            untrusted(&a.name),
+            untrusted(&a.show(&a.old)),
+            untrusted(&a.show(&a.new))
         );
-        out
     }
 }
 
